@@ -1,0 +1,56 @@
+"""Channel Engine: a self-hosted connector between marketing/service platforms and Infobip.
+
+This module is the public API that plugins may use; everything else is internal.
+"""
+
+from .errors import ChannelEngineError, ConfigError, PluginError, ProviderError
+from .hookspecs import hookimpl
+from .models import (
+    HostRef,
+    MessageOptions,
+    Money,
+    OutboundMessage,
+    Problem,
+    ProviderRequest,
+    Report,
+    SendOutcome,
+    SpeedLimit,
+    UrlOptions,
+    ValidityPeriod,
+    WebhookUrls,
+    is_final_status,
+)
+from .problems import MESSAGE_STATUS, SUCCESS_STATUS, problem
+from .registry import Channel, Host
+from .reports import click_report, inbound_message, outbound_report, parse_send_statuses, status_fields
+
+__all__ = [
+    "MESSAGE_STATUS",
+    "SUCCESS_STATUS",
+    "Channel",
+    "ChannelEngineError",
+    "ConfigError",
+    "Host",
+    "HostRef",
+    "MessageOptions",
+    "Money",
+    "OutboundMessage",
+    "PluginError",
+    "Problem",
+    "ProviderError",
+    "ProviderRequest",
+    "Report",
+    "SendOutcome",
+    "SpeedLimit",
+    "UrlOptions",
+    "ValidityPeriod",
+    "WebhookUrls",
+    "click_report",
+    "hookimpl",
+    "inbound_message",
+    "is_final_status",
+    "outbound_report",
+    "parse_send_statuses",
+    "problem",
+    "status_fields",
+]

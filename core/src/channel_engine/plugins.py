@@ -1,0 +1,133 @@
+"""The plugin manager: finds plugins through the `channel_engine` entry-point group and checks them.
+
+`get_plugin_manager()` has no import-time side effects; the engine calls it once at start-up. Setting
+`CHANNEL_ENGINE_DISABLE_PLUGINS=a,b` leaves the named plugins out.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+
+import pluggy
+
+from . import hookspecs
+from .errors import PluginError
+from .registry import Channel, Host
+
+DISABLE_ENV = "CHANNEL_ENGINE_DISABLE_PLUGINS"
+
+
+@dataclass
+class Plugins:
+    """The loaded plugins and what they registered."""
+
+    pm: pluggy.PluginManager
+    channels: dict[str, Channel] = field(default_factory=dict)
+    hosts: dict[str, Host] = field(default_factory=dict)
+
+    @property
+    def hook(self) -> pluggy.HookRelay:
+        return self.pm.hook
+
+    def channel(self, name: str) -> Channel | None:
+        return self.channels.get(name)
+
+    def describe(self) -> list[dict[str, object]]:
+        """Name, version, kind and hooks of each plugin (for `channel-engine plugins` and `/-/plugins`)."""
+        dists = {p: d for p, d in self.pm.list_plugin_distinfo()}
+        out = []
+        for name, plugin in sorted(self.pm.list_name_plugin(), key=lambda np: np[0]):
+            if plugin is None:
+                continue
+            dist = dists.get(plugin)
+            kinds = sorted(
+                {"channel" for c in self.channels.values() if c.plugin == name}
+                | {"host" for h in self.hosts.values() if h.plugin == name}
+            )
+            out.append(
+                {
+                    "name": name,
+                    "version": dist.version if dist else None,
+                    "kind": ",".join(kinds) or "extension",
+                    "channels": sorted(c.name for c in self.channels.values() if c.plugin == name),
+                    "hosts": sorted(h.name for h in self.hosts.values() if h.plugin == name),
+                    "hooks": sorted(impl.name for impl in self.pm.get_hookcallers(plugin) or []),
+                }
+            )
+        return out
+
+
+def disabled_plugins() -> set[str]:
+    return {p.strip() for p in os.environ.get(DISABLE_ENV, "").split(",") if p.strip()}
+
+
+def get_plugin_manager(extra: list[object] | None = None, *, entry_points: bool = True) -> Plugins:
+    """Load the built-in defaults, every installed plugin and `extra` (objects or modules, for tests).
+
+    Raises PluginError for an unknown hook, a plugin that fails to load, or a channel or host name that two
+    plugins claim."""
+    from . import defaults
+
+    pm = pluggy.PluginManager(hookspecs.PROJECT)
+    pm.add_hookspecs(hookspecs)
+    for name in disabled_plugins():
+        pm.set_blocked(name)
+    pm.register(defaults, name="channel_engine.defaults")
+    if entry_points:
+        try:
+            pm.load_setuptools_entrypoints(hookspecs.PROJECT)
+        except Exception as exc:  # a plugin that cannot even import: say which
+            raise PluginError(f"a channel_engine plugin failed to load: {exc!r}") from exc
+    for i, plugin in enumerate(extra or []):
+        name = getattr(plugin, "__name__", None) or f"{type(plugin).__name__}-{i}"
+        pm.register(plugin, name=name)
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as exc:
+        raise PluginError(f"plugin {exc.plugin!r} implements an unknown hook: {exc}") from exc
+    plugins = Plugins(pm)
+    _collect(plugins)
+    return plugins
+
+
+def _collect(plugins: Plugins) -> None:
+    """Run the register hooks one plugin at a time, so a clash names both plugins."""
+    pm = plugins.pm
+    for name, plugin in pm.list_name_plugin():
+        if plugin is None:
+            continue
+
+        def add_channel(channel: Channel, _owner: str = name) -> None:
+            if not isinstance(channel, Channel):
+                raise PluginError(f"plugin {_owner!r} registered {channel!r}, which is not a Channel")
+            other = plugins.channels.get(channel.name)
+            if other is not None:
+                raise PluginError(
+                    f"channel {channel.name!r} is claimed by two plugins: {other.plugin!r} and {_owner!r}; "
+                    f"uninstall one or disable it with {DISABLE_ENV}={_owner}"
+                )
+            plugins.channels[channel.name] = _owned(channel, _owner)
+
+        def add_host(host: Host, _owner: str = name) -> None:
+            if not isinstance(host, Host):
+                raise PluginError(f"plugin {_owner!r} registered {host!r}, which is not a Host")
+            other = plugins.hosts.get(host.name)
+            if other is not None:
+                raise PluginError(
+                    f"host {host.name!r} is claimed by two plugins: {other.plugin!r} and {_owner!r}; "
+                    f"uninstall one or disable it with {DISABLE_ENV}={_owner}"
+                )
+            plugins.hosts[host.name] = _owned(host, _owner)
+
+        for impl in pm.hook.register_channels.get_hookimpls():
+            if impl.plugin is plugin:
+                impl.function(register=add_channel)
+        for impl in pm.hook.register_hosts.get_hookimpls():
+            if impl.plugin is plugin:
+                impl.function(register=add_host)
+
+
+def _owned(item: Channel | Host, owner: str):  # type: ignore[no-untyped-def]
+    return replace(item, plugin=owner)
+

@@ -1,0 +1,126 @@
+"""The store contract: everything the engine keeps, behind one interface with two implementations
+(SQLite for one machine, Redis for many processes). Callers never know which one they hold.
+
+Every write returns only once it is durable, so an accepted message survives a crash. Times are Unix
+seconds (floats) passed in by the caller, which keeps the stores free of clocks and the tests exact.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+from ..models import (
+    MessageView,
+    OutboundMessage,
+    OutboxItem,
+    QueuedMessage,
+    Report,
+    SendOutcome,
+)
+
+
+def wants_reports(message: OutboundMessage) -> bool:
+    """Whether a message's reports go into the outbox for its host.
+
+    Our own API's messages only do when the caller gave a `notifyUrl` to be called back on; every other
+    host gets every report."""
+    return message.host.name != "api" or bool(message.host.context.get("notifyUrl"))
+
+
+class Store(ABC):
+    """What the engine stores: the message queue, reports with each message's timeline, the outbox of
+    reports owed to hosts, and provider accounts (as ciphertext: the store never sees a secret)."""
+
+    @abstractmethod
+    async def open(self) -> None:
+        """Connect and create what is missing (tables, indexes)."""
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Flush pending writes and release connections."""
+
+    # -- the queue -------------------------------------------------------------------------------------
+
+    @abstractmethod
+    async def enqueue(self, messages: list[OutboundMessage], now: float) -> None:
+        """Durably store accepted messages (each has its `id`) as QUEUED, with an ACCEPTED timeline entry.
+
+        A message with `options.speed_limit` is due at `max(now, previous due of its key + interval)`, where
+        the key is `speed_limit.key` (or the bulk id, else the host name) plus amount and unit; the last due
+        time of each key is stored too, so spacing holds across restarts and processes. Others are due now.
+        Ids already stored are ignored (a retried intake stores nothing twice)."""
+
+    @abstractmethod
+    async def claim(self, now: float, limit: int, lease: float) -> list[QueuedMessage]:
+        """Take up to `limit` messages that are due (QUEUED with due time <= now, or SENDING whose lease
+        ended), earliest due first; mark them SENDING until `now + lease` and count the attempt."""
+
+    @abstractmethod
+    async def recover(self, now: float) -> int:
+        """At start-up: make messages left SENDING by a process that died due again. Returns how many."""
+
+    @abstractmethod
+    async def mark_sent(self, outcomes: list[SendOutcome], now: float) -> None:
+        """The provider accepted these messages: SENT, with the provider's status in the timeline."""
+
+    @abstractmethod
+    async def mark_failed(self, failures: list[tuple[str, str]], now: float) -> None:
+        """These messages (id, reason) failed for good: FAILED, with the reason kept."""
+
+    @abstractmethod
+    async def retry_later(self, ids: list[str], due_at: float, reason: str, now: float) -> None:
+        """Sending failed in a way worth retrying: back to QUEUED, due at `due_at`; a RETRY timeline entry."""
+
+    @abstractmethod
+    async def next_due(self) -> float | None:
+        """The earliest due time of a QUEUED message (or lease end of a SENDING one), None when idle."""
+
+    # -- reports -----------------------------------------------------------------------------------------
+
+    @abstractmethod
+    async def record_reports(self, reports: list[Report], now: float) -> list[Report]:
+        """Store reports idempotently and return the ones that were new.
+
+        A report whose `dedupe_key()` is stored already changes nothing. A report updates its message's
+        status unless the message already has a final status and the report's is not final (a final
+        status never regresses). An INBOUND report gets `paired_message_id` set to the latest message sent
+        to its sender, when there is one. Every new report whose message `wants_reports` gets an outbox
+        item for the message's host, in the same transaction. Reports for unknown messages are kept too."""
+
+    @abstractmethod
+    async def get_message(self, message_id: str) -> MessageView | None:
+        """The message's state, latest provider status and whole timeline, or None."""
+
+    # -- the outbox -------------------------------------------------------------------------------------
+
+    @abstractmethod
+    async def claim_outbox(self, now: float, limit: int, lease: float) -> list[OutboxItem]:
+        """Take up to `limit` outbox items that are due, hidden from other claimers until `now + lease`."""
+
+    @abstractmethod
+    async def ack_outbox(self, ids: list[int]) -> None:
+        """The host has these items: delete them."""
+
+    @abstractmethod
+    async def retry_outbox(self, item_id: int, due_at: float, error: str) -> None:
+        """Handing the item over failed: try again at `due_at`; count the attempt and keep the error."""
+
+    # -- accounts ------------------------------------------------------------------------------------
+
+    @abstractmethod
+    async def put_account(self, name: str, sealed: bytes) -> None:
+        """Store (or replace) a provider account, already encrypted by the caller."""
+
+    @abstractmethod
+    async def get_accounts(self) -> dict[str, bytes]:
+        """Every stored account, still encrypted, by name."""
+
+    @abstractmethod
+    async def delete_account(self, name: str) -> bool:
+        """Remove an account; False when there was none by that name."""
+
+    # -- numbers for /metrics --------------------------------------------------------------------------
+
+    @abstractmethod
+    async def stats(self) -> dict[str, int]:
+        """Counts: `queued` (QUEUED + SENDING), `outbox`, and `state_<STATE>` for every message state."""

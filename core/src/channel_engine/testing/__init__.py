@@ -1,0 +1,1 @@
+"""Test helpers for the engine and its plugins (a pytest plugin: `channel_engine.testing.fixtures`)."""

@@ -1,0 +1,77 @@
+#!/usr/bin/env python3
+"""Set everything up and run one job, on a machine with nothing but Python 3.11+.
+
+    python3 dev.py demo            the engine's main job: a 10,000-SMS campaign on the embedded defaults
+    python3 dev.py test [ARGS]     the whole test suite (pytest ARGS)
+    python3 dev.py bench           the benchmarks, results in bench/results.md
+    python3 dev.py run CMD...      any command inside the project's environment (e.g. channel-engine serve)
+
+Setup: a private copy of uv in .tools/ (from PyPI), then `uv sync` of the whole workspace into .venv/
+from uv.lock. Repeated runs reuse both.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+TOOLS = ROOT / ".tools"
+BIN = "Scripts" if os.name == "nt" else "bin"
+
+
+def say(text: str) -> None:
+    print(f"[dev] {text}", file=sys.stderr, flush=True)
+
+
+def uv() -> str:
+    found = shutil.which("uv")
+    if found:
+        return found
+    exe = TOOLS / BIN / "uv"
+    if not exe.exists():
+        say("installing uv into .tools/ (once)")
+        venv.EnvBuilder(with_pip=True, clear=True).create(TOOLS)
+        subprocess.run([str(TOOLS / BIN / "python"), "-m", "pip", "install", "-q", "uv>=0.5"], check=True)
+    return str(exe)
+
+
+def sync() -> str:
+    """Install the workspace (core, every plugin, test tools) into .venv; returns the uv executable."""
+    exe = uv()
+    say("syncing .venv with uv.lock")
+    subprocess.run([exe, "sync", "--all-packages", "--locked", "--quiet"], cwd=ROOT, check=True)
+    return exe
+
+
+def run(exe: str, *command: str, env: dict[str, str] | None = None) -> int:
+    return subprocess.call([exe, "run", "--no-sync", *command], cwd=ROOT, env={**os.environ, **(env or {})})
+
+
+def main(argv: list[str]) -> int:
+    job, args = (argv[0], argv[1:]) if argv else ("demo", [])
+    if job in ("-h", "--help", "help"):
+        print(__doc__)
+        return 0
+    exe = sync()
+    spec_dir = ROOT.parent / "shared" / "reference" / "infobip-openapi" / "specs"
+    env = {"CHANNEL_ENGINE_SPEC_DIR": os.environ.get("CHANNEL_ENGINE_SPEC_DIR", str(spec_dir))}
+    if job == "demo":
+        return run(exe, "channel-engine", "demo", *args)
+    if job == "test":
+        code = run(exe, "pytest", *args, env=env)
+        return 0 if code == 0 else code
+    if job == "bench":
+        return run(exe, "python", "bench/run.py", *args)
+    if job == "run":
+        return run(exe, *args, env=env)
+    say(f"unknown job {job!r}; try: demo, test, bench, run")
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
