@@ -6,10 +6,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from .hookspecs import hookimpl
+from .hosts.api_host import deliver_to_notify_url
 from .models import OutboundMessage, ProviderRequest, Report, SendOutcome
 from .registry import Host
 from .reports import parse_generic_report, parse_send_statuses
-from .hosts.api_host import deliver_to_notify_url
 
 
 @hookimpl(trylast=True)

@@ -32,10 +32,18 @@ class ProviderError(ChannelEngineError):
 
     code = "provider_error"
 
-    def __init__(self, message: str, *, status: int, retry_after: float | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        retry_after: float | None = None,
+        violations: list[tuple[str, str]] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.retry_after = retry_after
+        self.violations = violations or []  # (property path, violation), from Infobip's 400 answers
 
     @property
     def retryable(self) -> bool:

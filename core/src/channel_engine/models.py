@@ -20,7 +20,8 @@ CALLBACK_DATA_MAX = 4000
 
 
 class Wire(Struct, rename="camel", omit_defaults=True, forbid_unknown_fields=True):
-    """Base of our API's wire models: camelCase names, unknown fields are an error (a typo is never silent)."""
+    """Base of our API's wire models: camelCase names; an unknown field is an error, so a typo is never
+    silently ignored."""
 
 
 class UrlOptions(Wire):
@@ -190,7 +191,9 @@ class SendOutcome(Struct, omit_defaults=True):
 
 
 # Lifecycle of a message inside the engine; Infobip's status travels beside it.
-MessageState = Literal["QUEUED", "SENDING", "SENT", "FAILED", "DELIVERED", "UNDELIVERABLE", "EXPIRED", "REJECTED"]
+MessageState = Literal[
+    "QUEUED", "SENDING", "SENT", "FAILED", "DELIVERED", "UNDELIVERABLE", "EXPIRED", "REJECTED"
+]
 
 
 class QueuedMessage(Struct):

@@ -130,4 +130,3 @@ def _collect(plugins: Plugins) -> None:
 
 def _owned(item: Channel | Host, owner: str):  # type: ignore[no-untyped-def]
     return replace(item, plugin=owner)
-

@@ -1,0 +1,120 @@
+"""Our own HTTP API.
+
+POST /v1/messages        one message object, or {"messages": [...]} (at most 10,000)
+GET  /v1/messages/{id}   current state, Infobip status and the timeline of events
+GET  /healthz            liveness and store reachability
+GET  /metrics            Prometheus text
+GET  /-/plugins          installed plugins (name, version, kind, hooks)
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from .intake import MAX_BATCH
+
+if TYPE_CHECKING:
+    from .engine import Engine
+
+_decoder = msgspec.json.Decoder()
+_encoder = msgspec.json.Encoder()
+
+
+class MsgspecResponse(Response):
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return _encoder.encode(content)
+
+
+def error(status: int, detail: str, problems: list[Any] | None = None) -> MsgspecResponse:
+    body: dict[str, Any] = {"error": detail}
+    if problems:
+        body["problems"] = problems
+    return MsgspecResponse(body, status_code=status)
+
+
+def api_routes(engine: Engine) -> list[Route]:
+    api_key = engine.settings.api_key
+
+    def unauthorized(request: Request) -> Response | None:
+        if api_key is None:
+            return None
+        given = request.headers.get("authorization", "")
+        if hmac.compare_digest(given.encode(), f"Bearer {api_key.reveal()}".encode()):
+            return None
+        return error(401, "send the engine's API key as `Authorization: Bearer <key>`")
+
+    async def post_messages(request: Request) -> Response:
+        if denied := unauthorized(request):
+            return denied
+        try:
+            body = _decoder.decode(await request.body())
+        except msgspec.DecodeError as exc:
+            return error(400, f"the body is not valid JSON: {exc}")
+        single = isinstance(body, dict) and "messages" not in body
+        if single:
+            raws, path = [body], "$"
+        elif isinstance(body, dict) and isinstance(body["messages"], list):
+            raws, path = body["messages"], "$.messages"
+        else:
+            return error(400, "send a message object, or an object with a `messages` list")
+        if not raws:
+            return error(400, "`messages` is empty")
+        if len(raws) > MAX_BATCH:
+            return error(413, f"{len(raws)} messages in one request; send at most {MAX_BATCH}")
+        verdicts = await engine.intake.submit(raws, path)
+        if single:
+            v = verdicts[0]
+            if v.problems:
+                return error(400, "the message was refused", v.problems)
+            return MsgspecResponse({"id": v.id, "status": "ACCEPTED"}, status_code=202)
+        entries = [
+            {"index": v.index, "id": v.id, "status": "ACCEPTED"}
+            if v.accepted
+            else {"index": v.index, "status": "REFUSED", "problems": v.problems}
+            for v in verdicts
+        ]
+        accepted = sum(1 for v in verdicts if v.accepted)
+        return MsgspecResponse(
+            {"accepted": accepted, "refused": len(verdicts) - accepted, "messages": entries},
+            status_code=202 if accepted else 400,
+        )
+
+    async def get_message(request: Request) -> Response:
+        if denied := unauthorized(request):
+            return denied
+        view = await engine.store.get_message(request.path_params["id"])
+        if view is None:
+            return error(404, f"no message with id {request.path_params['id']!r}")
+        return MsgspecResponse(view)
+
+    async def healthz(request: Request) -> Response:
+        try:
+            stats = await engine.store.stats()
+        except Exception as exc:  # the store is the one dependency worth reporting
+            return JSONResponse({"status": "unhealthy", "store": str(exc)}, status_code=503)
+        return JSONResponse(
+            {"status": "ok", "queued": stats.get("queued", 0), "outbox": stats.get("outbox", 0)}
+        )
+
+    async def metrics(request: Request) -> Response:
+        text = engine.metrics.render(await engine.store.stats())
+        return PlainTextResponse(text, media_type="text/plain; version=0.0.4")
+
+    async def plugins(request: Request) -> Response:
+        return JSONResponse(engine.plugins.describe())
+
+    return [
+        Route("/v1/messages", post_messages, methods=["POST"]),
+        Route("/v1/messages/{id}", get_message, methods=["GET"]),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
+        Route("/-/plugins", plugins, methods=["GET"]),
+    ]

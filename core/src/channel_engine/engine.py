@@ -1,0 +1,194 @@
+"""The engine assembled: settings, plugins, store, accounts, dispatcher, host delivery and the HTTP app.
+
+With no Infobip account configured, the built-in simulator is mounted at `/simulator` and used as the
+provider, so a fresh install works end to end with nothing else running.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.routing import Mount
+
+from .api import api_routes
+from .config import Settings
+from .delivery import HostDelivery
+from .dispatcher import Dispatcher, RetryPolicy
+from .errors import ConfigError
+from .intake import Intake
+from .metrics import Metrics
+from .models import Report, WebhookUrls
+from .plugins import Plugins, get_plugin_manager
+from .provider import Accounts, ProviderClient, load_accounts, make_account
+from .secret_box import SecretBox
+from .store import Store
+from .webhooks import WebhookAuth, webhook_routes
+
+log = logging.getLogger("channel_engine")
+SIMULATOR_ACCOUNT = "simulator"
+
+
+def open_store(settings: Settings) -> Store:
+    """The store named by CHANNEL_ENGINE_STORE (`sqlite:///path`), else SQLite in the data directory."""
+    from .store.sqlite import SQLiteStore
+
+    url = settings.store_url
+    if not url:
+        return SQLiteStore(settings.data_dir / "channel-engine.db")
+    if url.startswith("sqlite:///"):
+        return SQLiteStore(url[len("sqlite:///") :])
+    raise ConfigError(f"CHANNEL_ENGINE_STORE={url!r}: use sqlite:///path/to/file.db")
+
+
+class Engine:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        plugins: Plugins | None = None,
+        store: Store | None = None,
+        box: SecretBox | None = None,
+    ) -> None:
+        self.settings = settings
+        self.plugins = plugins or get_plugin_manager()
+        self.store = store or open_store(settings)
+        self.box = box or SecretBox.load(settings.data_dir)
+        self.metrics = Metrics()
+        self.accounts = Accounts()
+        self.provider = ProviderClient()
+        self.simulator: Any = None
+        self.auth = WebhookAuth(settings.webhook_auth, self.box.derive("webhook-token"))
+        self.dispatcher = Dispatcher(
+            self.store,
+            self.plugins,
+            self.provider,
+            self.accounts,
+            self.webhook_urls,
+            self.metrics,
+            batch=settings.dispatch_batch,
+            lease=settings.lease_seconds,
+            concurrency=settings.provider_concurrency,
+            retry=RetryPolicy(max_attempts=settings.max_attempts),
+        )
+        self.delivery = HostDelivery(self.store, self.plugins, self.metrics)
+        self.intake = Intake(
+            self.store, self.plugins, self.metrics, self.dispatcher.wake, lambda: set(self.accounts.names())
+        )
+
+    # -- URLs we give Infobip ------------------------------------------------------------------------
+
+    def webhook_url(self, channel: str, kind: str) -> str:
+        return f"{self.settings.base_url}/webhooks/infobip/{channel}/{kind}?token={self.auth.token}"
+
+    def webhook_urls(self, channel: str) -> WebhookUrls:
+        return WebhookUrls(
+            reports=self.webhook_url(channel, "reports"),
+            clicks=self.webhook_url(channel, "clicks"),
+            inbound=self.webhook_url(channel, "inbound"),
+        )
+
+    # -- reports -----------------------------------------------------------------------------------------
+
+    def normalize(self, channel: str, kind: str, payload: dict[str, Any]) -> list[Report]:
+        reports = self.plugins.hook.normalize_report(channel=channel, kind=kind, payload=payload)
+        return reports or []
+
+    async def record(self, reports: list[Report]) -> tuple[int, int]:
+        new = await self.store.record_reports(reports, time.time())
+        for report in new:
+            self.metrics.reports[(report.kind, report.status_group or "-")] += 1
+        self.metrics.duplicate_reports += len(reports) - len(new)
+        if new:
+            self.delivery.wake()
+        return len(new), len(reports) - len(new)
+
+    # -- lifecycle -----------------------------------------------------------------------------------
+
+    async def _load_accounts(self) -> None:
+        for record in await load_accounts(self.store, self.box):
+            self.accounts.add(
+                make_account(record.name, record.base_url, record.api_key, record.requests_per_second)
+            )
+        base_url, api_key = (
+            os.environ.get("CHANNEL_ENGINE_INFOBIP_BASE_URL"),
+            os.environ.get("CHANNEL_ENGINE_INFOBIP_API_KEY"),
+        )
+        if base_url and api_key and "default" not in self.accounts:
+            self.accounts.add(make_account("default", base_url, api_key, self.settings.account_rate))
+        if not len(self.accounts):
+            self._use_simulator()
+
+    def _use_simulator(self) -> None:
+        from .simulator import simulator_from_plugins
+
+        key = self.box.derive("simulator-api-key")
+        self.simulator = simulator_from_plugins(
+            self.plugins, api_keys={key}, inbound_url=self.webhook_url("sms", "inbound")
+        )
+        self.accounts.add(
+            make_account(
+                SIMULATOR_ACCOUNT, f"{self.settings.base_url}/simulator", key, requests_per_second=1000
+            )
+        )
+        log.info(
+            "no Infobip account configured: the built-in simulator answers at %s/simulator",
+            self.settings.base_url,
+        )
+
+    async def start(self) -> None:
+        await self.store.open()
+        await self._load_accounts()
+        if self.simulator is not None:
+            await self.simulator.start()
+        await self.dispatcher.start()
+        await self.delivery.start()
+
+    async def stop(self) -> None:
+        await self.dispatcher.stop()
+        await self.delivery.stop()
+        if self.simulator is not None:
+            await self.simulator.stop()
+        await self.provider.aclose()
+        await self.store.close()
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[Engine]:
+        await self.start()
+        try:
+            yield self
+        finally:
+            await self.stop()
+
+
+def create_app(engine: Engine) -> Starlette:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with engine.running():
+            yield
+
+    routes: list[Any] = [
+        *api_routes(engine),
+        *webhook_routes(engine.auth, lambda: set(engine.plugins.channels), engine.normalize, engine.record),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.engine = engine
+
+    # The simulator is mounted lazily: it exists only once accounts are loaded at start-up.
+    async def simulator_app(scope: Any, receive: Any, send: Any) -> None:
+        if engine.simulator is None:
+            from starlette.responses import PlainTextResponse
+
+            await PlainTextResponse("the simulator is off: an Infobip account is configured", 404)(
+                scope, receive, send
+            )
+            return
+        await engine.simulator.app(scope, receive, send)
+
+    app.router.routes.append(Mount("/simulator", app=simulator_app))
+    return app

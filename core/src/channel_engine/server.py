@@ -1,0 +1,59 @@
+"""Running ASGI apps under uvicorn on a socket we bind ourselves, so port 0 works and the real port is
+known before the app starts (the engine puts it in the webhook URLs it gives Infobip)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import AsyncIterator
+from typing import Any
+
+import uvicorn
+
+
+def bind(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def url_of(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    return f"http://{'[' + host + ']' if ':' in host else host}:{port}"
+
+
+def make_server(app: Any, *, log_level: str = "warning", access_log: bool = False) -> uvicorn.Server:
+    config = uvicorn.Config(
+        app,
+        log_level=log_level,
+        access_log=access_log,
+        lifespan="on",
+        loop="none",  # run in the caller's event loop
+        http="httptools",
+        timeout_graceful_shutdown=5,
+        backlog=2048,
+    )
+    return uvicorn.Server(config)
+
+
+@contextlib.asynccontextmanager
+async def serving(app: Any, sock: socket.socket | None = None, **options: Any) -> AsyncIterator[str]:
+    """Serve `app` in this event loop until the block ends; yields its base URL once it accepts calls."""
+    sock = sock or bind()
+    server = make_server(app, **options)
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        while not server.started:
+            if task.done():
+                task.result()  # raises the start-up error (e.g. the app's lifespan failed)
+                raise RuntimeError("the server stopped before it started")
+            await asyncio.sleep(0.01)
+        yield url_of(sock)
+    finally:
+        server.should_exit = True
+        await task

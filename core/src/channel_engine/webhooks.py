@@ -1,0 +1,120 @@
+"""Infobip's calls to us: delivery and seen reports, click notifications and inbound messages.
+
+    POST /webhooks/infobip/{channel}/reports   delivery and seen reports (one URL, as Infobip sends both)
+    POST /webhooks/infobip/{channel}/clicks    URL click notifications
+    POST /webhooks/infobip/{channel}/inbound   inbound messages
+
+Each call is authenticated, parsed by the channel's `normalize_report` hook, stored idempotently (the
+outbox item for the host is written in the same commit) and answered 200 as soon as it is durable.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import hashlib
+import hmac
+import logging
+import re
+from collections.abc import Callable
+from typing import Any
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from .config import WebhookAuthSettings
+from .models import Report
+
+log = logging.getLogger("channel_engine.webhooks")
+KINDS = ("reports", "clicks", "inbound")
+TOKEN_HEADER = "X-Channel-Engine-Token"
+_ALGORITHM_PREFIX = re.compile(r"^(?:hmac[-_]?)?(?:sha-?\d+|md5)=", re.IGNORECASE)
+_decoder = msgspec.json.Decoder()
+
+
+class WebhookAuth:
+    """Checks a webhook call: the URL token always (it is in every URL we hand Infobip), plus Basic auth
+    and an HMAC signature of the raw body when configured."""
+
+    def __init__(self, settings: WebhookAuthSettings, token: str) -> None:
+        self.settings = settings
+        self.token = settings.token.reveal() if settings.token else token
+
+    def check(self, request: Request, body: bytes) -> str | None:
+        """None when the call is authentic, else the reason (which never contains a secret)."""
+        given = request.query_params.get("token") or request.headers.get(TOKEN_HEADER) or ""
+        if not hmac.compare_digest(given.encode(), self.token.encode()):
+            return "missing or wrong webhook token"
+        s = self.settings
+        if s.basic_user and s.basic_password:
+            expected = base64.b64encode(f"{s.basic_user}:{s.basic_password.reveal()}".encode()).decode()
+            if not hmac.compare_digest(request.headers.get("authorization", ""), f"Basic {expected}"):
+                return "missing or wrong Basic credentials"
+        if s.hmac_secret:
+            return self._check_signature(request, body)
+        return None
+
+    def _check_signature(self, request: Request, body: bytes) -> str | None:
+        s = self.settings
+        assert s.hmac_secret is not None
+        header = next((request.headers[h] for h in s.hmac_headers if h in request.headers), None)
+        if header is None:
+            return f"missing signature header ({' or '.join(s.hmac_headers)})"
+        digest = hmac.new(s.hmac_secret.reveal().encode(), body, getattr(hashlib, s.hmac_algorithm)).digest()
+        value = _ALGORITHM_PREFIX.sub("", header.strip())  # "sha256=<hex>" style
+        if _matches(value, digest):
+            return None
+        return "signature does not match the body"
+
+
+def _matches(value: str, digest: bytes) -> bool:
+    """Hex (any case) or base64 encodings of the expected digest, compared in constant time."""
+    candidates = []
+    with contextlib.suppress(ValueError):
+        candidates.append(bytes.fromhex(value))
+    with contextlib.suppress(binascii.Error, ValueError):
+        candidates.append(base64.b64decode(value, validate=True))
+    return any(hmac.compare_digest(c, digest) for c in candidates)
+
+
+def webhook_routes(
+    auth: WebhookAuth,
+    known_channels: Callable[[], set[str]],
+    normalize: Callable[[str, str, dict[str, Any]], list[Report]],
+    record: Callable[[list[Report]], Any],
+) -> list[Route]:
+    """The webhook routes; `record` stores reports and returns (new, duplicates)."""
+
+    async def receive(request: Request) -> Response:
+        channel = request.path_params["channel"]
+        kind = request.path_params["kind"]
+        if kind not in KINDS:
+            return _problem(404, f"unknown webhook kind {kind!r}; use one of {', '.join(KINDS)}")
+        if channel not in known_channels():
+            return _problem(404, f"no installed channel is called {channel!r}")
+        body = await request.body()
+        reason = auth.check(request, body)
+        if reason:
+            log.warning("refused a %s webhook call for %s: %s", kind, channel, reason)
+            return _problem(401, reason)
+        try:
+            payload = _decoder.decode(body)
+        except msgspec.DecodeError as exc:
+            return _problem(400, f"the body is not JSON: {exc}")
+        if not isinstance(payload, dict):
+            return _problem(400, "the body must be a JSON object")
+        try:
+            reports = normalize(channel, kind, payload)
+        except (ValueError, KeyError, TypeError) as exc:
+            return _problem(400, f"not a {channel} {kind} webhook body: {exc}")
+        new, duplicates = await record(reports)
+        return JSONResponse({"received": len(reports), "new": new, "duplicates": duplicates})
+
+    return [Route("/webhooks/infobip/{channel}/{kind}", receive, methods=["POST"])]
+
+
+def _problem(status: int, detail: str) -> JSONResponse:
+    return JSONResponse({"error": detail}, status_code=status)
