@@ -52,6 +52,12 @@ def run(exe: str, *command: str, env: dict[str, str] | None = None) -> int:
     return subprocess.call([exe, "run", "--no-sync", *command], cwd=ROOT, env={**os.environ, **(env or {})})
 
 
+def isolated(exe: str, plugin: Path, env: dict[str, str]) -> int:
+    command = [exe, "run", "--isolated", "--no-project", "--quiet", "--with-editable", "./core[testing]"]
+    command += ["--with-editable", f"./plugins/{plugin.name}", "pytest", "-q", f"plugins/{plugin.name}"]
+    return subprocess.call(command, cwd=ROOT, env={**os.environ, **env})
+
+
 def main(argv: list[str]) -> int:
     job, args = (argv[0], argv[1:]) if argv else ("demo", [])
     if job in ("-h", "--help", "help"):
@@ -63,8 +69,15 @@ def main(argv: list[str]) -> int:
     if job == "demo":
         return run(exe, "channel-engine", "demo", *args)
     if job == "test":
-        code = run(exe, "pytest", *args, env=env)
-        return 0 if code == 0 else code
+        if not args:
+            # Each plugin's own tests, with only the core and that plugin installed, then everything.
+            for plugin in sorted((ROOT / "plugins").iterdir()):
+                if (plugin / "tests").is_dir():
+                    say(f"{plugin.name}: its tests with only channel-engine and {plugin.name} installed")
+                    code = isolated(exe, plugin, env)
+                    if code:
+                        return code
+        return run(exe, "pytest", *args, env=env)
     if job == "bench":
         return run(exe, "python", "bench/run.py", *args)
     if job == "run":

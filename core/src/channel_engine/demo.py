@@ -96,7 +96,8 @@ async def run_demo(messages: int = 10_000, batch: int = 500, data_dir: str | Non
     plan = campaign(messages)
     expected_pending = sum(1 for m in plan if m["destination"].endswith(PENDING_FOREVER))
     print(
-        f"Demo: {messages:,} SMS through {server.url_of(sock)}; store: {directory}; provider: built-in simulator"
+        f"Demo: {messages:,} SMS through {server.url_of(sock)}; store: {directory}; "
+        "provider: the built-in simulator"
     )
     try:
         async with (
