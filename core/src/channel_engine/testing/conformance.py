@@ -79,6 +79,11 @@ def check_webhook(product: str, webhook_name: str, payload: Any) -> list[str]:
     return spec.check(_body_schema(webhook["post"], f"webhook {webhook_name} in {product}.json"), payload)
 
 
+def spec_document(product: str) -> dict[str, Any]:
+    """The spec document of `product` as Infobip publishes it (shared: do not modify it)."""
+    return _spec(spec_dir(), product).document
+
+
 def webhook_examples(product: str, webhook_name: str) -> dict[str, Any]:
     """The JSON examples the spec gives for a webhook, by example name (for parser tests)."""
     spec = _spec(spec_dir(), product)
