@@ -1,0 +1,422 @@
+"""Checks an SMS or LMS message before the engine accepts it.
+
+The message's `content` for these channels (every key but `text` is optional, except as noted):
+
+    {
+      "text": "Your code is 1234",          # required: not blank, at most MAX_SEGMENTS SMS parts
+      "title": "Weekly offer",              # lms only, and required there: 1-66 characters
+      "southKorea": {"resellerCode": 123456789},   # lms: required; sms: optional (int, or its digits)
+      "indiaDlt": {                         # India local traffic (DLT registration)
+        "principalEntityId": "1201159...",  #   required when indiaDlt is given
+        "contentTemplateId": "1207161...",  #   optional
+        "telemarketerId": "1702..."         #   optional
+      },
+      "transliteration": "TURKISH",         # one of TRANSLITERATIONS
+      "language": {"languageCode": "TR", "singleShift": false, "lockingShift": false},
+      "campaignReferenceId": "summer-2025"  # <= 255 characters, shown in Infobip's campaign analytics
+    }
+
+Any other key is refused, so a misspelt field never silently drops out of the request. The shape is
+flattened from Infobip's `content` and `options.regional` of `/sms/3/messages`; `payload.py` puts each key
+back where Infobip wants it.
+
+A problem names the JSON path in our wire format and carries the SFMC messageStatus text of its code where
+the seeds have one (`channel_engine.problems`).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from channel_engine import OutboundMessage, Problem, problem
+
+from .segments import count_segments, is_gsm7
+
+# No Infobip spec sets a maxLength on `text`, and Infobip splits long texts itself. The hard ceiling is the
+# concatenation header (3GPP TS 23.040 §9.2.3.24.1): it counts parts in one octet, so no SMS can have more
+# than 255 parts (39,015 GSM-7 or 17,085 UCS-2 characters). Anything longer can never arrive as one
+# message; a lower, cost-driven limit is the sending platform's decision, not the channel's.
+MAX_SEGMENTS = 255
+LMS_TITLE_MAX = 66  # options.regional.southKorea.title maxLength in the spec
+CAMPAIGN_REFERENCE_MAX = 255  # options.campaignReferenceId maxLength in the spec
+CALLBACK_DATA_MAX = 4000  # webhooks.callbackData maxLength in the spec
+TRACKING_URL_MAX = 2048  # our API's limit (UrlOptions.tracking_url)
+CUSTOM_DOMAIN_MAX = 253  # the longest DNS name (RFC 1035 §2.3.4, without the trailing dot)
+RESELLER_CODE_DIGITS = 9  # "9-digit registration number in the business registration certificate"
+# Alphanumeric sender IDs travel as GSM-7 packed into the 10-octet TP-OA field (TS 23.040 §9.1.2.5): 11
+# characters. Numeric senders (long numbers and short codes) may have up to 16 digits.
+SENDER_ALPHA_MAX = 11
+SENDER_NUMERIC_MAX = 16
+RESELLER_CODE_MISSING = (
+    "content.southKorea.resellerCode is missing: Infobip requires the reseller code to send an LMS to "
+    "phone numbers registered in South Korea"
+)
+
+TRANSLITERATIONS = frozenset(
+    {
+        "NONE", "TURKISH", "GREEK", "CYRILLIC", "SERBIAN_CYRILLIC", "CENTRAL_EUROPEAN", "BALTIC",
+        "NON_UNICODE", "PORTUGUESE", "COLOMBIAN", "BULGARIAN_CYRILLIC", "ALL",
+    }
+)  # fmt: skip
+LANGUAGE_CODES = frozenset({"NONE", "TR", "ES", "PT", "AUTODETECT"})
+
+CONTENT_KEYS = {
+    "sms": ("text", "southKorea", "indiaDlt", "transliteration", "language", "campaignReferenceId"),
+    "lms": ("text", "title", "southKorea", "indiaDlt", "transliteration", "language", "campaignReferenceId"),
+}
+INDIA_DLT_KEYS = ("principalEntityId", "contentTemplateId", "telemarketerId")
+LANGUAGE_KEYS = ("languageCode", "singleShift", "lockingShift")
+
+# International format: country code first (never 0), then the national number; E.164 allows 15 digits
+# at most, and no country's full numbers are shorter than 7.
+INTERNATIONAL_NUMBER = re.compile(r"\+?[1-9][0-9]{6,14}")
+NUMERIC_SENDER = re.compile(rf"\+?[0-9]{{1,{SENDER_NUMERIC_MAX}}}")
+
+
+def validate(message: OutboundMessage) -> list[Problem]:
+    """Every problem of an sms or lms message, in field order; [] when it may be sent."""
+    problems = _destination(message.destination)
+    problems += _sender(message.sender)
+    problems += _content(message.channel, message.content)
+    problems += _url_options(message)
+    callback = message.options.callback_data
+    if callback is not None and len(callback) > CALLBACK_DATA_MAX:
+        problems.append(
+            problem(
+                "invalid_callback_data",
+                "$.options.callbackData",
+                f"callbackData has {len(callback)} characters; Infobip takes at most {CALLBACK_DATA_MAX}",
+            )
+        )
+    validity = message.options.validity_period
+    if validity is not None and (not _is_int(validity.amount) or validity.amount < 1):
+        problems.append(
+            problem(
+                "invalid_field",
+                "$.options.validityPeriod.amount",
+                "validityPeriod.amount must be a whole number of 1 or more",
+            )
+        )
+    return problems
+
+
+def _destination(destination: str | None) -> list[Problem]:
+    path = "$.destination"
+    if destination is None or not destination.strip():
+        return [
+            problem("missing_destination", path, "destination is missing: give the phone number to send to")
+        ]
+    if not INTERNATIONAL_NUMBER.fullmatch(destination):
+        return [
+            problem(
+                "invalid_destination",
+                path,
+                f"destination {destination!r} is not a phone number in international format: country code "
+                "first, 7 to 15 digits, no spaces or punctuation, an optional leading + (e.g. 41793026727)",
+            )
+        ]
+    return []
+
+
+def _sender(sender: str | None) -> list[Problem]:
+    if sender is None:
+        return []
+    path = "$.sender"
+    if NUMERIC_SENDER.fullmatch(sender):
+        return []
+    if sender.lstrip("+").isdigit():
+        reason = f"a numeric sender has at most {SENDER_NUMERIC_MAX} digits"
+    elif not sender.strip():
+        reason = "it is blank; leave sender out to use the account's default sender"
+    elif len(sender) > SENDER_ALPHA_MAX:
+        reason = f"an alphanumeric sender has at most {SENDER_ALPHA_MAX} characters"
+    elif not is_gsm7(sender) or any(ch in "\n\r\x0c" for ch in sender):
+        reason = "an alphanumeric sender may only use characters of the GSM 7-bit alphabet, on one line"
+    else:
+        return []
+    return [problem("invalid_sender", path, f"sender {sender!r} is not valid: {reason}")]
+
+
+def _content(channel: str, content: dict[str, Any]) -> list[Problem]:
+    known = CONTENT_KEYS[channel]
+    problems = [
+        problem("invalid_field", f"$.content.{key}", _unknown_key_sentence(channel, key, known))
+        for key in content
+        if key not in known
+    ]
+    problems += _text(content.get("text"))
+    if channel == "lms":
+        problems += _title(content.get("title"))
+    problems += _south_korea(channel, content.get("southKorea"))
+    if "indiaDlt" in content:
+        problems += _india_dlt(content["indiaDlt"])
+    if "transliteration" in content and content["transliteration"] not in TRANSLITERATIONS:
+        problems.append(
+            problem(
+                "invalid_field",
+                "$.content.transliteration",
+                f"transliteration {content['transliteration']!r} is not one of {_listing(TRANSLITERATIONS)}",
+            )
+        )
+    if "language" in content:
+        problems += _language(content["language"])
+    if "campaignReferenceId" in content:
+        ref = content["campaignReferenceId"]
+        if not isinstance(ref, str) or not ref or len(ref) > CAMPAIGN_REFERENCE_MAX:
+            problems.append(
+                problem(
+                    "invalid_field",
+                    "$.content.campaignReferenceId",
+                    f"campaignReferenceId must be text of 1 to {CAMPAIGN_REFERENCE_MAX} characters",
+                )
+            )
+    return problems
+
+
+def _unknown_key_sentence(channel: str, key: str, known: tuple[str, ...]) -> str:
+    if key == "title" and channel == "sms":
+        return "content.title is for the lms channel only: send a titled Korean long SMS as channel lms"
+    return f"content has no field {key!r} on the {channel} channel; its fields are {', '.join(known)}"
+
+
+def _text(text: Any) -> list[Problem]:
+    path = "$.content.text"
+    if text is None:
+        return [problem("invalid_text_length", path, "content.text is missing: an SMS needs a text")]
+    if not isinstance(text, str):
+        return [problem("invalid_field", path, f"content.text must be a string, not {type(text).__name__}")]
+    if not text.strip():
+        return [
+            problem("invalid_text_length", path, "content.text is empty: an SMS needs at least one character")
+        ]
+    count = count_segments(text)
+    if count.segments > MAX_SEGMENTS:
+        return [
+            problem(
+                "invalid_text_length",
+                path,
+                f"content.text needs {count.segments} SMS parts ({count.units} {count.encoding} units); "
+                f"one SMS can have at most {MAX_SEGMENTS} parts",
+            )
+        ]
+    return []
+
+
+def _title(title: Any) -> list[Problem]:
+    path = "$.content.title"
+    if title is None:
+        return [
+            problem("missing_field", path, "content.title is missing: an LMS needs a title (1-66 characters)")
+        ]
+    if not isinstance(title, str) or not title.strip() or len(title) > LMS_TITLE_MAX:
+        length = len(title) if isinstance(title, str) else type(title).__name__
+        return [
+            problem(
+                "invalid_title_length",
+                path,
+                f"content.title must have 1 to {LMS_TITLE_MAX} characters (it has {length})",
+            )
+        ]
+    return []
+
+
+def _south_korea(channel: str, value: Any) -> list[Problem]:
+    path = "$.content.southKorea"
+    if value is None:
+        if channel == "lms":
+            return [
+                problem(
+                    "missing_field",
+                    f"{path}.resellerCode",
+                    RESELLER_CODE_MISSING,
+                )
+            ]
+        return []
+    if not isinstance(value, dict):
+        return [problem("invalid_field", path, 'content.southKorea must be an object: {"resellerCode": ...}')]
+    problems = [
+        problem(
+            "invalid_field", f"{path}.{key}", f"content.southKorea has no field {key!r}; it has resellerCode"
+        )
+        for key in value
+        if key != "resellerCode"
+    ]
+    code = value.get("resellerCode")
+    if code is None:
+        if channel == "lms":
+            problems.append(
+                problem(
+                    "missing_field",
+                    f"{path}.resellerCode",
+                    RESELLER_CODE_MISSING,
+                )
+            )
+    elif reseller_code(code) is None:
+        problems.append(
+            problem(
+                "invalid_field",
+                f"{path}.resellerCode",
+                f"content.southKorea.resellerCode {code!r} is not a reseller code: a number of at most "
+                f"{RESELLER_CODE_DIGITS} digits",
+            )
+        )
+    return problems
+
+
+def reseller_code(value: Any) -> int | None:
+    """The reseller code as Infobip's integer, from an int or a string of digits; None when it is neither."""
+    if _is_int(value):
+        number = value
+    elif isinstance(value, str) and value.isascii() and value.isdigit():
+        number = int(value)
+    else:
+        return None
+    return number if 0 < number < 10**RESELLER_CODE_DIGITS else None
+
+
+def _india_dlt(value: Any) -> list[Problem]:
+    path = "$.content.indiaDlt"
+    if not isinstance(value, dict):
+        return [problem("invalid_field", path, "content.indiaDlt must be an object with principalEntityId")]
+    problems = [
+        problem(
+            "invalid_field",
+            f"{path}.{key}",
+            f"content.indiaDlt has no field {key!r}; its fields are {', '.join(INDIA_DLT_KEYS)}",
+        )
+        for key in value
+        if key not in INDIA_DLT_KEYS
+    ]
+    if value.get("principalEntityId") is None:
+        problems.append(
+            problem(
+                "missing_field",
+                f"{path}.principalEntityId",
+                "content.indiaDlt.principalEntityId is missing: DLT traffic to India needs your principal "
+                "entity ID",
+            )
+        )
+    for key in INDIA_DLT_KEYS:
+        item = value.get(key)
+        if item is not None and (not isinstance(item, str) or not item.strip()):
+            problems.append(
+                problem(
+                    "invalid_field", f"{path}.{key}", f"content.indiaDlt.{key} must be a non-empty string"
+                )
+            )
+    return problems
+
+
+def _language(value: Any) -> list[Problem]:
+    path = "$.content.language"
+    if not isinstance(value, dict):
+        return [problem("invalid_field", path, 'content.language must be an object: {"languageCode": ...}')]
+    problems = []
+    for key, item in value.items():
+        if key == "languageCode":
+            if item not in LANGUAGE_CODES:
+                problems.append(
+                    problem(
+                        "invalid_field",
+                        f"{path}.languageCode",
+                        f"content.language.languageCode {item!r} is not one of {_listing(LANGUAGE_CODES)}",
+                    )
+                )
+        elif key in LANGUAGE_KEYS:
+            if not isinstance(item, bool):
+                problems.append(
+                    problem("invalid_field", f"{path}.{key}", f"content.language.{key} must be true or false")
+                )
+        else:
+            problems.append(
+                problem(
+                    "invalid_field",
+                    f"{path}.{key}",
+                    f"content.language has no field {key!r}; its fields are {', '.join(LANGUAGE_KEYS)}",
+                )
+            )
+    return problems
+
+
+def _url_options(message: OutboundMessage) -> list[Problem]:
+    """URL shortening and click tracking, with the seeds' codes (and SFMC texts) for each mistake."""
+    url = message.options.url_options
+    if url is None:
+        return []
+    path = "$.options.urlOptions"
+    problems = []
+    if url.tracking_url is not None:
+        if not 1 <= len(url.tracking_url) <= TRACKING_URL_MAX:
+            problems.append(
+                problem(
+                    "invalid_tracking_url_length",
+                    f"{path}.trackingUrl",
+                    f"urlOptions.trackingUrl must have 1 to {TRACKING_URL_MAX} characters "
+                    f"(it has {len(url.tracking_url)})",
+                )
+            )
+        elif not url.tracking_url.startswith(("https://", "http://")):
+            problems.append(
+                problem(
+                    "invalid_field",
+                    f"{path}.trackingUrl",
+                    "urlOptions.trackingUrl must be an http:// or https:// URL: Infobip posts clicks to it",
+                )
+            )
+        if not url.track_clicks:
+            problems.append(
+                problem(
+                    "missing_track_clicks",
+                    f"{path}.trackClicks",
+                    "urlOptions.trackingUrl is set but trackClicks is false: clicks are only reported when "
+                    "trackClicks is true",
+                )
+            )
+    if url.custom_domain is not None:
+        if not 1 <= len(url.custom_domain) <= CUSTOM_DOMAIN_MAX:
+            problems.append(
+                problem(
+                    "invalid_custom_domain_length",
+                    f"{path}.customDomain",
+                    f"urlOptions.customDomain must have 1 to {CUSTOM_DOMAIN_MAX} characters "
+                    f"(it has {len(url.custom_domain)})",
+                )
+            )
+        elif "/" in url.custom_domain or ":" in url.custom_domain or " " in url.custom_domain:
+            problems.append(
+                problem(
+                    "invalid_field",
+                    f"{path}.customDomain",
+                    f"urlOptions.customDomain {url.custom_domain!r} must be a bare domain name registered at "
+                    "Infobip, such as go.example.com, without scheme or path",
+                )
+            )
+    if not url.shorten_url:
+        needs = [
+            name
+            for name, used in (
+                ("trackClicks", url.track_clicks),
+                ("customDomain", url.custom_domain is not None),
+                ("removeProtocol", url.remove_protocol),
+            )
+            if used
+        ]
+        if needs:
+            problems.append(
+                problem(
+                    "missing_shorten_url",
+                    f"{path}.shortenUrl",
+                    f"urlOptions.shortenUrl is false but {', '.join(needs)} needs shortened URLs "
+                    "(trackClicks is true unless set to false): set shortenUrl to true",
+                )
+            )
+    return problems
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _listing(values: frozenset[str]) -> str:
+    return ", ".join(sorted(values))
