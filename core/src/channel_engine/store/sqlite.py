@@ -1,0 +1,352 @@
+"""The store for one machine: a SQLite file in WAL mode, durable at every returned write.
+
+Writes go through one thread that commits everyone's pending writes together (`sqlite_writer`): many
+concurrent callers share one transaction and one fsync, which is what makes synchronous=FULL fast. Reads
+use their own connection on their own thread; WAL lets them run beside the writer and see every commit
+that has returned. The schema and why it looks as it does: `sqlite_schema`.
+
+Work that needs no database (encoding, decoding) is done on the caller's side of the thread hop, so the
+writer holds the GIL as little as possible.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import os
+import sqlite3
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar, get_args
+
+import msgspec
+
+from ..models import (
+    MessageState,
+    MessageView,
+    OutboundMessage,
+    OutboxItem,
+    QueuedMessage,
+    Report,
+    SendOutcome,
+    TimelineEntry,
+    message_decoder,
+    report_decoder,
+)
+from .base import Store, wants_reports
+from .sqlite_reports import json_list, record_reports, timeline_line
+from .sqlite_schema import READER_PRAGMAS, WRITER_PRAGMAS, connect, create_schema
+from .sqlite_writer import GroupCommitWriter, StoreClosedError
+
+T = TypeVar("T")
+STATES: tuple[str, ...] = get_args(MessageState)
+
+_encode = msgspec.json.encode
+_line_decoder = msgspec.json.Decoder(TimelineEntry)
+
+_EXISTING_IDS = "SELECT id FROM messages WHERE id IN (SELECT value FROM json_each(?))"
+_LAST_DUE = "SELECT key, last_due FROM speed_limits WHERE key IN (SELECT value FROM json_each(?))"
+_INSERT_MESSAGE = (
+    "INSERT INTO messages (id, body, channel, destination, host, wants_reports, state, due_at, created_at, "
+    "timeline) VALUES (?, ?, ?, ?, ?, ?, 'QUEUED', ?, ?, ?)"
+)
+_SAVE_LAST_DUE = (
+    "INSERT INTO speed_limits (key, last_due) VALUES (?, ?) "
+    "ON CONFLICT (key) DO UPDATE SET last_due = excluded.last_due"
+)
+_DUE = (
+    "SELECT rowid, due_at, body, attempts FROM messages WHERE state = ? AND due_at <= ? "
+    "ORDER BY due_at LIMIT ?"
+)
+_TAKE = "UPDATE messages SET state = 'SENDING', due_at = ?, attempts = attempts + 1 WHERE rowid = ?"
+# A message a final report reached first keeps its state and status; SENT only replaces QUEUED or SENDING.
+_SENT = """
+UPDATE messages SET
+    state = CASE WHEN state IN ('QUEUED', 'SENDING') THEN 'SENT' ELSE state END,
+    status_group = CASE WHEN final THEN status_group ELSE ? END,
+    status_name = CASE WHEN final THEN status_name ELSE ? END,
+    message_count = coalesce(?, message_count),
+    timeline = timeline || ?
+WHERE id = ?
+"""
+_FAILED = (
+    "UPDATE messages SET state = CASE WHEN final THEN state ELSE 'FAILED' END, failure_reason = ?, "
+    "timeline = timeline || ? WHERE id = ?"
+)
+_RETRY = (
+    "UPDATE messages SET state = 'QUEUED', due_at = ?, timeline = timeline || ? "
+    "WHERE id = ? AND state IN ('QUEUED', 'SENDING')"
+)
+_VIEW = (
+    "SELECT body, state, attempts, created_at, status_group, status_name, error_name, failure_reason, "
+    "message_count, timeline FROM messages WHERE id = ?"
+)
+_PUT_ACCOUNT = (
+    "INSERT INTO accounts (name, sealed) VALUES (?, ?) "
+    "ON CONFLICT (name) DO UPDATE SET sealed = excluded.sealed"
+)
+_OUTBOX_DUE = (
+    "SELECT o.id, o.host, o.report, o.attempts, m.body FROM outbox AS o "
+    "LEFT JOIN messages AS m ON m.id = o.message_id WHERE o.due_at <= ? ORDER BY o.due_at, o.id LIMIT ?"
+)
+
+
+def _speed_key(message: OutboundMessage) -> tuple[str | None, float]:
+    limit = message.options.speed_limit
+    if limit is None:
+        return None, 0.0
+    group = limit.key or message.options.bulk_id or message.host.name
+    return f"{group}|{limit.amount}|{limit.time_unit}", limit.interval_seconds
+
+
+class SQLiteStore(Store):
+    """`Store` on a SQLite file. `commits` counts transactions, `writes` the operations they carried."""
+
+    def __init__(self, path: str | os.PathLike[str], *, max_batch: int = 2000) -> None:
+        self.path = Path(path)
+        self.writer = GroupCommitWriter(
+            functools.partial(connect, self.path, WRITER_PRAGMAS), max_batch=max_batch
+        )
+        self._reader: ThreadPoolExecutor | None = None
+        self._read_conn: sqlite3.Connection | None = None
+
+    @property
+    def commits(self) -> int:
+        return self.writer.commits
+
+    @property
+    def writes(self) -> int:
+        return self.writer.writes
+
+    async def open(self) -> None:
+        if self._reader is not None:
+            return  # open already
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        await asyncio.wrap_future(self.writer.start(create_schema))
+        self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-reader")
+        loop = asyncio.get_running_loop()
+        self._read_conn = await loop.run_in_executor(self._reader, connect, self.path, READER_PRAGMAS)
+
+    async def close(self) -> None:
+        await asyncio.wrap_future(self.writer.stop())
+        reader, conn = self._reader, self._read_conn
+        self._reader = self._read_conn = None
+        if reader is not None:
+            if conn is not None:
+                await asyncio.get_running_loop().run_in_executor(reader, conn.close)
+            reader.shutdown(wait=True)
+
+    async def _write(self, fn: Callable[..., T], *args: Any) -> T:
+        return await self.writer.submit(lambda conn: fn(conn, *args))
+
+    async def _read(self, fn: Callable[..., T], *args: Any) -> T:
+        if self._reader is None or self._read_conn is None:
+            raise StoreClosedError("the store is not open")
+        return await asyncio.get_running_loop().run_in_executor(self._reader, fn, self._read_conn, *args)
+
+    # -- the queue -------------------------------------------------------------------------------------
+
+    async def enqueue(self, messages: list[OutboundMessage], now: float) -> None:
+        rows = []
+        for message in messages:
+            if message.id is None:
+                raise ValueError("a message is stored with its id: set `id` before enqueue")
+            key, interval = _speed_key(message)
+            rows.append(
+                (
+                    message.id,
+                    _encode(message),
+                    message.channel,
+                    message.destination,
+                    message.host.name,
+                    wants_reports(message),
+                    key,
+                    interval,
+                )
+            )
+        if rows:
+            await self._write(_enqueue, rows, now, timeline_line(now, "ACCEPTED"))
+
+    async def claim(self, now: float, limit: int, lease: float) -> list[QueuedMessage]:
+        if limit <= 0:
+            return []
+        rows = await self._write(_claim, now, limit, now + lease)
+        return [QueuedMessage(message_decoder.decode(body), attempts) for body, attempts in rows]
+
+    async def recover(self, now: float) -> int:
+        return await self._write(_recover, now)
+
+    async def mark_sent(self, outcomes: list[SendOutcome], now: float) -> None:
+        rows = []
+        for o in outcomes:
+            detail = {"messageCount": o.message_count} if o.message_count is not None else None
+            line = timeline_line(now, "SENT", o.status_group, o.status_name, detail)
+            rows.append((o.status_group, o.status_name, o.message_count, line, o.message_id))
+        if rows:
+            await self._write(_executemany, _SENT, rows)
+
+    async def mark_failed(self, failures: list[tuple[str, str]], now: float) -> None:
+        rows = [
+            (reason, timeline_line(now, "FAILED", detail={"reason": reason}), mid) for mid, reason in failures
+        ]
+        if rows:
+            await self._write(_executemany, _FAILED, rows)
+
+    async def retry_later(self, ids: list[str], due_at: float, reason: str, now: float) -> None:
+        line = timeline_line(now, "RETRY", detail={"reason": reason, "dueAt": due_at})
+        if ids:
+            await self._write(_executemany, _RETRY, [(due_at, line, mid) for mid in ids])
+
+    async def next_due(self) -> float | None:
+        return await self._read(_next_due)
+
+    # -- reports -----------------------------------------------------------------------------------------
+
+    async def record_reports(self, reports: list[Report], now: float) -> list[Report]:
+        if not reports:
+            return []
+        return await self._write(record_reports, list(reports), now)
+
+    async def get_message(self, message_id: str) -> MessageView | None:
+        return await self._read(_get_message, message_id)
+
+    # -- the outbox -------------------------------------------------------------------------------------
+
+    async def claim_outbox(self, now: float, limit: int, lease: float) -> list[OutboxItem]:
+        if limit <= 0:
+            return []
+        rows = await self._write(_claim_outbox, now, limit, now + lease)
+        return [
+            OutboxItem(
+                id=item_id,
+                host=host,
+                report=report_decoder.decode(report),
+                message=message_decoder.decode(body) if body is not None else None,
+                attempts=attempts,
+            )
+            for item_id, host, report, attempts, body in rows
+        ]
+
+    async def ack_outbox(self, ids: list[int]) -> None:
+        if ids:
+            await self._write(_executemany, "DELETE FROM outbox WHERE id = ?", [(i,) for i in ids])
+
+    async def retry_outbox(self, item_id: int, due_at: float, error: str) -> None:
+        sql = "UPDATE outbox SET due_at = ?, attempts = attempts + 1, last_error = ? WHERE id = ?"
+        await self._write(_executemany, sql, [(due_at, error, item_id)])
+
+    # -- accounts ------------------------------------------------------------------------------------
+
+    async def put_account(self, name: str, sealed: bytes) -> None:
+        await self._write(_executemany, _PUT_ACCOUNT, [(name, bytes(sealed))])
+
+    async def get_accounts(self) -> dict[str, bytes]:
+        return await self._read(_get_accounts)
+
+    async def delete_account(self, name: str) -> bool:
+        return await self._write(_executemany, "DELETE FROM accounts WHERE name = ?", [(name,)]) > 0
+
+    # -- numbers for /metrics --------------------------------------------------------------------------
+
+    async def stats(self) -> dict[str, int]:
+        return await self._read(_stats)
+
+
+# -- what runs on the writer thread (inside the caller's savepoint) ------------------------------------
+
+
+def _executemany(conn: sqlite3.Connection, sql: str, rows: list[tuple[Any, ...]]) -> int:
+    return conn.executemany(sql, rows).rowcount
+
+
+def _enqueue(conn: sqlite3.Connection, rows: list[tuple[Any, ...]], now: float, accepted: str) -> None:
+    seen = {row[0] for row in conn.execute(_EXISTING_IDS, (json_list(row[0] for row in rows),))}
+    fresh = []
+    for row in rows:
+        if row[0] not in seen:  # stored before, or twice in this batch
+            seen.add(row[0])
+            fresh.append(row)
+    keys = {row[6] for row in fresh if row[6] is not None}
+    last_due: dict[str, float] = dict(conn.execute(_LAST_DUE, (json_list(keys),))) if keys else {}
+    touched: dict[str, float] = {}
+    inserts = []
+    for mid, body, channel, destination, host, wants, key, interval in fresh:
+        due = now
+        if key is not None:
+            previous = last_due.get(key)
+            if previous is not None:
+                due = max(now, previous + interval)
+            last_due[key] = touched[key] = due
+        inserts.append((mid, body, channel, destination, host, wants, due, now, accepted))
+    conn.executemany(_INSERT_MESSAGE, inserts)
+    if touched:
+        conn.executemany(_SAVE_LAST_DUE, touched.items())
+
+
+def _claim(conn: sqlite3.Connection, now: float, limit: int, until: float) -> list[tuple[bytes, int]]:
+    rows = conn.execute(_DUE, ("QUEUED", now, limit)).fetchall()
+    rows += conn.execute(_DUE, ("SENDING", now, limit)).fetchall()  # leases that ended
+    rows.sort(key=lambda row: row[1])
+    del rows[limit:]
+    conn.executemany(_TAKE, [(until, row[0]) for row in rows])
+    return [(row[2], row[3] + 1) for row in rows]
+
+
+def _recover(conn: sqlite3.Connection, now: float) -> int:
+    return conn.execute(
+        "UPDATE messages SET state = 'QUEUED', due_at = ? WHERE state = 'SENDING'", (now,)
+    ).rowcount
+
+
+def _claim_outbox(conn: sqlite3.Connection, now: float, limit: int, until: float) -> list[tuple[Any, ...]]:
+    rows = conn.execute(_OUTBOX_DUE, (now, limit)).fetchall()
+    conn.executemany("UPDATE outbox SET due_at = ? WHERE id = ?", [(until, row[0]) for row in rows])
+    return rows
+
+
+# -- what runs on the reader thread ------------------------------------------------------------------
+
+
+def _next_due(conn: sqlite3.Connection) -> float | None:
+    queued, leased = conn.execute(
+        "SELECT (SELECT min(due_at) FROM messages WHERE state = 'QUEUED'), "
+        "(SELECT min(due_at) FROM messages WHERE state = 'SENDING')"
+    ).fetchone()
+    times = [t for t in (queued, leased) if t is not None]
+    return min(times) if times else None
+
+
+def _get_message(conn: sqlite3.Connection, message_id: str) -> MessageView | None:
+    row = conn.execute(_VIEW, (message_id,)).fetchone()
+    if row is None:
+        return None
+    body, state, attempts, created_at, group, name, error, reason, count, timeline = row
+    message = message_decoder.decode(body)
+    return MessageView(
+        id=message_id,
+        channel=message.channel,
+        destination=message.destination,
+        state=state,
+        created_at=created_at,
+        attempts=attempts,
+        status_group=group,
+        status_name=name,
+        error_name=error,
+        failure_reason=reason,
+        message_count=count,
+        host=message.host,
+        timeline=_line_decoder.decode_lines(timeline),
+    )
+
+
+def _get_accounts(conn: sqlite3.Connection) -> dict[str, bytes]:
+    return {name: bytes(sealed) for name, sealed in conn.execute("SELECT name, sealed FROM accounts")}
+
+
+def _stats(conn: sqlite3.Connection) -> dict[str, int]:
+    counts = dict(conn.execute("SELECT state, count(*) FROM messages GROUP BY state").fetchall())
+    (outbox,) = conn.execute("SELECT count(*) FROM outbox").fetchone()
+    out = {"queued": counts.get("QUEUED", 0) + counts.get("SENDING", 0), "outbox": outbox}
+    out.update({f"state_{state}": counts.get(state, 0) for state in STATES})
+    return out

@@ -1,0 +1,103 @@
+"""The SQLite store's tables, indexes and connection settings, in one place.
+
+Shaped by the hot path (enqueue, claim, mark sent, one or two reports per message):
+
+- `messages` keeps the message as msgspec JSON bytes beside the few columns that queries filter on. Its
+  timeline is JSON lines in a text column, appended with `||` by the same UPDATE that changes the state:
+  every event rewrites the row anyway, so a separate timeline table would only add an insert and an index
+  entry per event.
+- `messages_due (state, due_at)` serves claim (one range per state), `next_due` (min of each range) and
+  `stats` (a count per state without touching rows). A SENDING message's `due_at` is its lease end, so an
+  ended lease is found by the same index.
+- `messages_by_destination` pairs an inbound message with the latest message sent to its sender; numbers
+  are compared without their leading '+'.
+- `reports.dedupe_key` is unique: replayed webhooks are recognised.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS messages (
+    id TEXT PRIMARY KEY,
+    body BLOB NOT NULL,
+    channel TEXT NOT NULL,
+    destination TEXT,
+    host TEXT NOT NULL,
+    wants_reports INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    due_at REAL NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    created_at REAL NOT NULL,
+    status_group TEXT,
+    status_name TEXT,
+    final INTEGER NOT NULL DEFAULT 0,
+    error_name TEXT,
+    failure_reason TEXT,
+    message_count INTEGER,
+    timeline TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS messages_due ON messages (state, due_at);
+CREATE INDEX IF NOT EXISTS messages_by_destination ON messages (ltrim(destination, '+'), created_at);
+
+CREATE TABLE IF NOT EXISTS speed_limits (
+    key TEXT PRIMARY KEY,
+    last_due REAL NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS reports (
+    id INTEGER PRIMARY KEY,
+    dedupe_key TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    message_id TEXT,
+    recorded_at REAL NOT NULL,
+    body BLOB NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: a late ack cannot delete a newer item
+    host TEXT NOT NULL,
+    due_at REAL NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    message_id TEXT,
+    report BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox (due_at);
+
+CREATE TABLE IF NOT EXISTS accounts (
+    name TEXT PRIMARY KEY,
+    sealed BLOB NOT NULL
+) WITHOUT ROWID;
+"""
+
+# synchronous=FULL: in WAL mode every commit syncs the log, so a write that returned survives a power cut.
+WRITER_PRAGMAS = (
+    "PRAGMA journal_mode = WAL",
+    "PRAGMA synchronous = FULL",
+    "PRAGMA busy_timeout = 10000",
+    "PRAGMA cache_size = -65536",  # KiB: 64 MiB keeps the indexes' hot pages in memory
+    "PRAGMA temp_store = MEMORY",
+    "PRAGMA journal_size_limit = 67108864",  # truncate the log back to 64 MiB after checkpoints
+)
+READER_PRAGMAS = (
+    "PRAGMA busy_timeout = 10000",
+    "PRAGMA cache_size = -16384",
+    "PRAGMA query_only = ON",
+)
+
+
+def connect(path: str | os.PathLike[str], pragmas: tuple[str, ...]) -> sqlite3.Connection:
+    """A connection in autocommit mode (the store issues BEGIN and COMMIT itself)."""
+    conn = sqlite3.connect(
+        os.fspath(path), isolation_level=None, check_same_thread=False, cached_statements=256
+    )
+    for pragma in pragmas:
+        conn.execute(pragma)
+    return conn
+
+
+def create_schema(conn: sqlite3.Connection) -> None:
+    conn.executescript(SCHEMA)

@@ -1,0 +1,178 @@
+"""Group commit: one thread runs every write, many callers' writes to one transaction and one fsync.
+
+A caller hands over a function of the connection and awaits its result. The thread takes whatever is
+waiting, runs each function inside its own SAVEPOINT (a function that raises rolls back only its own
+changes, and its caller gets the exception), commits once, and only then resolves the callers' futures:
+a result means the write is durable. While one commit syncs, the next callers queue up and share the next.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import queue
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+from ..errors import ChannelEngineError
+
+T = TypeVar("T")
+WriteFn = Callable[[sqlite3.Connection], Any]
+
+
+class StoreClosedError(ChannelEngineError):
+    """A write arrived after the store was closed (or before it was opened)."""
+
+    code = "store_closed"
+
+
+class _Job:
+    __slots__ = ("fn", "future", "loop")
+
+    def __init__(self, fn: WriteFn, future: asyncio.Future[Any], loop: asyncio.AbstractEventLoop) -> None:
+        self.fn = fn
+        self.future = future
+        self.loop = loop
+
+
+class _Stop:
+    """Queued by `stop()`: everything queued before it is committed, then the thread ends."""
+
+    def __init__(self) -> None:
+        self.done: concurrent.futures.Future[None] = concurrent.futures.Future()
+
+
+class GroupCommitWriter:
+    """The single writer of one database. `commits` and `writes` count transactions and functions run."""
+
+    def __init__(self, connect: Callable[[], sqlite3.Connection], *, max_batch: int = 2000) -> None:
+        self._connect = connect
+        self._max_batch = max_batch
+        self._queue: queue.SimpleQueue[_Job | _Stop] = queue.SimpleQueue()
+        self._gate = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._accepting = False
+        self.commits = 0
+        self.writes = 0
+
+    def start(self, setup: Callable[[sqlite3.Connection], None]) -> concurrent.futures.Future[None]:
+        """Start the thread; the future resolves once it has connected and run `setup` (or failed to)."""
+        ready: concurrent.futures.Future[None] = concurrent.futures.Future()
+        self._accepting = True
+        self._thread = threading.Thread(
+            target=self._run, args=(setup, ready), name="sqlite-writer", daemon=True
+        )
+        self._thread.start()
+        return ready
+
+    def submit(self, fn: Callable[[sqlite3.Connection], T]) -> asyncio.Future[T]:
+        """Queue `fn` for the next transaction; the future resolves once that transaction is committed."""
+        if not self._accepting:
+            raise StoreClosedError("the store is not open")
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        self._queue.put(_Job(fn, future, loop))
+        return future
+
+    def stop(self) -> concurrent.futures.Future[None]:
+        """Refuse new writes, commit the queued ones, close the connection; the future says when done."""
+        self._accepting = False
+        stop = _Stop()
+        if self._thread is None or not self._thread.is_alive():
+            stop.done.set_result(None)
+        else:
+            self._queue.put(stop)
+        return stop.done
+
+    @property
+    def backlog(self) -> int:
+        """Writes queued and not yet taken by the thread."""
+        return self._queue.qsize()
+
+    @contextlib.contextmanager
+    def hold(self) -> Iterator[None]:
+        """Keep the thread from starting a transaction (tests use it to make a group on purpose)."""
+        with self._gate:
+            yield
+
+    # -- the thread --------------------------------------------------------------------------------------
+
+    def _run(
+        self, setup: Callable[[sqlite3.Connection], None], ready: concurrent.futures.Future[None]
+    ) -> None:
+        try:
+            conn = self._connect()
+            setup(conn)
+        except BaseException as exc:
+            self._accepting = False
+            ready.set_exception(exc)
+            return
+        ready.set_result(None)
+        stop: _Stop | None = None
+        try:
+            while stop is None:
+                first = self._queue.get()
+                if isinstance(first, _Stop):
+                    stop = first
+                    break
+                with self._gate:
+                    batch = [first]
+                    while len(batch) < self._max_batch:
+                        try:
+                            job = self._queue.get_nowait()
+                        except queue.Empty:
+                            break
+                        if isinstance(job, _Stop):
+                            stop = job
+                            break
+                        batch.append(job)
+                    self._commit(conn, batch)
+        finally:
+            conn.close()
+            if stop is not None:
+                stop.done.set_result(None)
+
+    def _commit(self, conn: sqlite3.Connection, batch: list[_Job]) -> None:
+        outcomes: list[tuple[Any, BaseException | None]] = []
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for job in batch:
+                conn.execute("SAVEPOINT op")
+                try:
+                    result = job.fn(conn)
+                except Exception as exc:
+                    conn.execute("ROLLBACK TO op")
+                    conn.execute("RELEASE op")
+                    outcomes.append((None, exc))
+                else:
+                    conn.execute("RELEASE op")
+                    outcomes.append((result, None))
+            conn.execute("COMMIT")
+            self.commits += 1
+            self.writes += len(batch)
+        except Exception as exc:  # the transaction itself failed: nobody's write is durable
+            if conn.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+            outcomes = [(None, exc)] * len(batch)
+        by_loop: dict[
+            asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], Any, BaseException | None]]
+        ] = {}
+        for job, (result, error) in zip(batch, outcomes, strict=True):
+            by_loop.setdefault(job.loop, []).append((job.future, result, error))
+        for loop, items in by_loop.items():
+            with contextlib.suppress(RuntimeError):  # the caller's loop is closed: nobody is waiting
+                loop.call_soon_threadsafe(_resolve, items)
+
+
+def _resolve(items: list[tuple[asyncio.Future[Any], Any, BaseException | None]]) -> None:
+    for future, result, error in items:
+        if future.done():  # the caller was cancelled; the write is committed all the same
+            continue
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)
