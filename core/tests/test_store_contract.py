@@ -1,0 +1,1056 @@
+"""The store contract, written once against `Store` and run against every implementation.
+
+Add an implementation to `KINDS`: how to build it on the data kept under a test's `tmp_path` (a second
+build on the same path must see the same data) and the Python source that builds it in a subprocess.
+Times are passed in explicitly, so nothing here sleeps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import textwrap
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from channel_engine.models import (
+    HostRef,
+    MessageOptions,
+    OutboundMessage,
+    Report,
+    SendOutcome,
+    SpeedLimit,
+)
+from channel_engine.store import Store
+from channel_engine.store.sqlite import SQLiteStore
+from channel_engine.store.sqlite_writer import StoreClosedError
+
+STATES = ("QUEUED", "SENDING", "SENT", "FAILED", "DELIVERED", "UNDELIVERABLE", "EXPIRED", "REJECTED")
+
+
+@dataclass(frozen=True)
+class StoreKind:
+    name: str
+    make: Callable[[Path], Store]  # a store on the data under this directory
+    source: Callable[[Path], str]  # Python that binds `store` to the same, for a subprocess
+
+
+def _sqlite_source(directory: Path) -> str:
+    path = str(directory / "store.db")
+    return f"from channel_engine.store.sqlite import SQLiteStore\nstore = SQLiteStore({path!r})"
+
+
+KINDS = [StoreKind("sqlite", lambda directory: SQLiteStore(directory / "store.db"), _sqlite_source)]
+
+
+@pytest.fixture(params=KINDS, ids=lambda kind: kind.name)
+def kind(request: pytest.FixtureRequest) -> StoreKind:
+    return request.param
+
+
+@pytest.fixture
+async def store(kind: StoreKind, tmp_path: Path) -> AsyncIterator[Store]:
+    opened = kind.make(tmp_path)
+    await opened.open()
+    yield opened
+    await opened.close()
+
+
+async def reopened(kind: StoreKind, tmp_path: Path) -> Store:
+    again = kind.make(tmp_path)
+    await again.open()
+    return again
+
+
+# -- builders ----------------------------------------------------------------------------------------------
+
+
+def msg(
+    mid: str,
+    destination: str | None = "41790000001",
+    *,
+    host: HostRef | None = None,
+    speed: SpeedLimit | None = None,
+    bulk_id: str | None = None,
+    channel: str = "sms",
+) -> OutboundMessage:
+    return OutboundMessage(
+        channel=channel,
+        destination=destination,
+        sender="InfoSMS",
+        content={"text": f"hello {mid}"},
+        options=MessageOptions(speed_limit=speed, bulk_id=bulk_id, callback_data="cb-" + mid),
+        host=host or HostRef(name="sfmc", context={"journey": "j-1", "activity": mid}),
+        id=mid,
+    )
+
+
+def report(
+    mid: str | None,
+    group: str = "DELIVERED",
+    name: str = "DELIVERED_TO_HANDSET",
+    *,
+    kind: str = "DELIVERY",
+    channel: str = "sms",
+    at: str = "2025-01-01T10:00:00.000+0000",
+    status_id: int | None = None,
+    **extra: object,
+) -> Report:
+    ids = {"DELIVERED_TO_HANDSET": 5, "DELIVERED_TO_OPERATOR": 2, "PENDING_ENROUTE": 7}
+    if kind != "DELIVERY":
+        fields: dict[str, object] = {"seen_at": at} if kind == "SEEN" else {"received_at": at}
+        return Report(kind=kind, channel=channel, message_id=mid, **fields, **extra)  # type: ignore[arg-type]
+    return Report(
+        kind="DELIVERY",
+        channel=channel,
+        message_id=mid,
+        status_group=group,
+        status_name=name,
+        status_id=status_id if status_id is not None else ids.get(name, 99),
+        done_at=at,
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+def inbound(sender: str, ib_id: str = "ib-1", text: str = "STOP") -> Report:
+    return Report(
+        kind="INBOUND",
+        channel="sms",
+        message_id=ib_id,
+        sender=sender,
+        to="447860099299",
+        text=text,
+        received_at="2025-01-01T10:05:00.000+0000",
+    )
+
+
+async def sent(store: Store, *ids: str, now: float = 0.0) -> None:
+    """Enqueue, claim and mark sent: the usual road to a report."""
+    await store.enqueue([msg(mid) for mid in ids], now)
+    claimed = await store.claim(now, len(ids), 30)
+    assert sorted(q.message.id or "" for q in claimed) == sorted(ids)
+    await store.mark_sent([SendOutcome(mid, True, "PENDING", "PENDING_ACCEPTED", 26) for mid in ids], now)
+
+
+async def state_of(store: Store, mid: str) -> str:
+    view = await store.get_message(mid)
+    assert view is not None
+    return view.state
+
+
+# -- open, enqueue, get_message --------------------------------------------------------------------------
+
+
+async def test_enqueued_message_is_queued_with_an_accepted_entry(store: Store) -> None:
+    await store.enqueue([msg("m1")], 100.0)
+
+    view = await store.get_message("m1")
+
+    assert view is not None
+    assert (view.id, view.channel, view.destination, view.state) == ("m1", "sms", "41790000001", "QUEUED")
+    assert view.created_at == 100.0
+    assert view.attempts == 0
+    assert view.host == HostRef(name="sfmc", context={"journey": "j-1", "activity": "m1"})
+    assert [(e.at, e.event) for e in view.timeline] == [(100.0, "ACCEPTED")]
+    assert view.status_group is None and view.failure_reason is None
+
+
+async def test_unknown_message_is_none(store: Store) -> None:
+    assert await store.get_message("nope") is None
+
+
+async def test_enqueue_ignores_ids_already_stored(store: Store) -> None:
+    await store.enqueue([msg("m1")], 1.0)
+
+    changed = msg("m1", destination="41790000002")
+    await store.enqueue([changed, msg("m2"), msg("m2", destination="41790000003")], 5.0)
+
+    first = await store.get_message("m1")
+    second = await store.get_message("m2")
+    assert first is not None and second is not None
+    assert (first.created_at, first.destination, len(first.timeline)) == (1.0, "41790000001", 1)
+    assert second.destination == "41790000001"  # the first of a batch's twins wins
+    assert (await store.stats())["state_QUEUED"] == 2
+
+
+async def test_enqueue_without_id_is_refused(store: Store) -> None:
+    anonymous = OutboundMessage(channel="sms", destination="41790000001", content={"text": "x"})
+
+    with pytest.raises(ValueError):
+        await store.enqueue([anonymous], 0.0)
+    assert (await store.stats())["queued"] == 0
+
+
+async def test_enqueue_of_nothing_is_harmless(store: Store) -> None:
+    await store.enqueue([], 0.0)
+    assert (await store.stats())["queued"] == 0
+
+
+# -- speed limits ------------------------------------------------------------------------------------------
+
+
+async def due_times(store: Store, ids: list[str], horizon: float = 100_000.0) -> dict[str, float]:
+    """Each message's due time, read through the contract: step `now` to `next_due` and claim."""
+    due: dict[str, float] = {}
+    while len(due) < len(ids):
+        moment = await store.next_due()
+        assert moment is not None and moment <= horizon
+        claimed = await store.claim(moment, 1000, 10 * horizon)
+        assert claimed, f"next_due said {moment} but nothing was due"
+        for q in claimed:
+            due[q.message.id or ""] = moment
+    return due
+
+
+async def test_a_batch_is_spaced_by_the_speed_limit(store: Store) -> None:
+    limit = SpeedLimit(amount=60, time_unit="MINUTE")
+    await store.enqueue([msg(f"m{i}", speed=limit) for i in range(3)], 0.0)
+
+    assert await store.claim(0.0, 10, 60) != []
+    assert await store.claim(0.99, 10, 60) == []
+    assert await store.next_due() == pytest.approx(1.0)
+    assert [q.message.id for q in await store.claim(2.0, 10, 60)] == ["m1", "m2"]
+
+
+async def test_speed_limit_per_hour_spaces_by_its_interval(store: Store) -> None:
+    limit = SpeedLimit(amount=500, time_unit="HOUR")
+    await store.enqueue([msg("a", speed=limit), msg("b", speed=limit)], 0.0)
+
+    due = await due_times(store, ["a", "b"])
+
+    assert due == {"a": 0.0, "b": pytest.approx(7.2)}
+
+
+async def test_a_later_enqueue_continues_from_the_last_due_never_before_now(store: Store) -> None:
+    limit = SpeedLimit(amount=60, time_unit="MINUTE")
+    await store.enqueue([msg(f"m{i}", speed=limit) for i in range(3)], 0.0)  # 0, 1, 2
+    await store.enqueue([msg("later", speed=limit)], 0.5)  # after 2, not at 0.5
+    await store.enqueue([msg("much-later", speed=limit)], 100.0)  # the key was idle: now
+
+    due = await due_times(store, ["m0", "m1", "m2", "later", "much-later"])
+
+    assert due == {
+        "m0": 0.0,
+        "m1": pytest.approx(1.0),
+        "m2": pytest.approx(2.0),
+        "later": pytest.approx(3.0),
+        "much-later": 100.0,
+    }
+
+
+async def test_speed_limit_keys(store: Store) -> None:
+    per_minute = SpeedLimit(amount=60, time_unit="MINUTE")
+    keyed = SpeedLimit(amount=60, time_unit="MINUTE", key="journey-7")
+    faster = SpeedLimit(amount=120, time_unit="MINUTE", key="journey-7")
+    await store.enqueue(
+        [
+            msg("key-1", speed=keyed, bulk_id="b1"),
+            msg("key-2", speed=keyed, bulk_id="b2"),  # the key wins over the bulk id
+            msg("fast-1", speed=faster),  # another amount: another key
+            msg("bulk-1", speed=per_minute, bulk_id="b1"),
+            msg("bulk-2", speed=per_minute, bulk_id="b1"),
+            msg("other-bulk", speed=per_minute, bulk_id="b9"),
+            msg("host-1", speed=per_minute),
+            msg("host-2", speed=per_minute),
+            msg("other-host", speed=per_minute, host=HostRef(name="bloomreach")),
+            msg("free"),
+        ],
+        10.0,
+    )
+
+    due = await due_times(
+        store,
+        [
+            "key-1",
+            "key-2",
+            "fast-1",
+            "bulk-1",
+            "bulk-2",
+            "other-bulk",
+            "host-1",
+            "host-2",
+            "other-host",
+            "free",
+        ],
+    )
+
+    assert due == {
+        "key-1": 10.0,
+        "key-2": pytest.approx(11.0),
+        "fast-1": 10.0,
+        "bulk-1": 10.0,
+        "bulk-2": pytest.approx(11.0),
+        "other-bulk": 10.0,
+        "host-1": 10.0,
+        "host-2": pytest.approx(11.0),
+        "other-host": 10.0,
+        "free": 10.0,
+    }
+
+
+async def test_an_ignored_duplicate_does_not_advance_its_key(store: Store) -> None:
+    limit = SpeedLimit(amount=60, time_unit="MINUTE")
+    await store.enqueue([msg("a", speed=limit)], 0.0)
+    await store.enqueue([msg("a", speed=limit)], 0.0)
+    await store.enqueue([msg("b", speed=limit)], 0.0)
+
+    assert await due_times(store, ["a", "b"]) == {"a": 0.0, "b": pytest.approx(1.0)}
+
+
+async def test_speed_limit_spacing_holds_across_restarts(
+    store: Store, kind: StoreKind, tmp_path: Path
+) -> None:
+    limit = SpeedLimit(amount=500, time_unit="HOUR")
+    await store.enqueue([msg("a", speed=limit)], 0.0)
+    await store.close()
+
+    again = await reopened(kind, tmp_path)
+    try:
+        await again.enqueue([msg("b", speed=limit)], 1.0)
+        assert await due_times(again, ["a", "b"]) == {"a": 0.0, "b": pytest.approx(7.2)}
+    finally:
+        await again.close()
+        await store.open()  # the fixture closes it
+
+
+# -- claim, recover, next_due ------------------------------------------------------------------------------
+
+
+async def test_claim_takes_due_messages_earliest_first_and_counts_the_attempt(store: Store) -> None:
+    await store.enqueue([msg("late")], 5.0)
+    await store.enqueue([msg("early")], 1.0)
+    await store.enqueue([msg("future")], 50.0)
+
+    claimed = await store.claim(10.0, 10, 30.0)
+
+    assert [q.message.id for q in claimed] == ["early", "late"]
+    assert [q.attempts for q in claimed] == [1, 1]
+    assert claimed[0].message == msg("early")  # the whole message round-trips
+    assert await state_of(store, "early") == "SENDING"
+    assert await state_of(store, "future") == "QUEUED"
+    view = await store.get_message("early")
+    assert view is not None and view.attempts == 1
+
+
+async def test_claim_respects_the_limit(store: Store) -> None:
+    await store.enqueue([msg(f"m{i}") for i in range(5)], 0.0)
+
+    first = await store.claim(1.0, 2, 30.0)
+    rest = await store.claim(1.0, 10, 30.0)
+
+    assert len(first) == 2 and len(rest) == 3
+    assert {q.message.id for q in first} | {q.message.id for q in rest} == {f"m{i}" for i in range(5)}
+    assert await store.claim(1.0, 0, 30.0) == []
+
+
+async def test_a_claimed_message_is_hidden_until_its_lease_ends(store: Store) -> None:
+    await store.enqueue([msg("m1")], 0.0)
+    await store.claim(0.0, 10, 30.0)
+
+    assert await store.claim(29.9, 10, 30.0) == []
+    assert await store.next_due() == pytest.approx(30.0)
+    again = await store.claim(30.0, 10, 30.0)
+
+    assert [(q.message.id, q.attempts) for q in again] == [("m1", 2)]
+
+
+async def test_an_ended_lease_is_claimed_in_due_order_with_queued_messages(store: Store) -> None:
+    await store.enqueue([msg("leased")], 0.0)
+    await store.claim(0.0, 1, 5.0)  # lease ends at 5
+    await store.enqueue([msg("queued-at-3")], 3.0)
+    await store.enqueue([msg("queued-at-7")], 7.0)
+
+    claimed = await store.claim(10.0, 2, 30.0)
+
+    assert [q.message.id for q in claimed] == ["queued-at-3", "leased"]
+
+
+async def test_next_due(store: Store) -> None:
+    assert await store.next_due() is None
+    await store.enqueue([msg("m1")], 4.0)
+    assert await store.next_due() == 4.0
+    await store.claim(4.0, 10, 30.0)
+    assert await store.next_due() == 34.0
+    await store.mark_sent([SendOutcome("m1", True, "PENDING", "PENDING_ACCEPTED")], 5.0)
+    assert await store.next_due() is None
+
+
+async def test_recover_makes_sending_messages_due_now(store: Store) -> None:
+    await store.enqueue([msg("a"), msg("b"), msg("c")], 0.0)
+    await store.claim(0.0, 2, 3600.0)
+
+    assert await store.recover(10.0) == 2
+
+    assert (await store.stats())["state_SENDING"] == 0
+    assert await store.next_due() == 0.0  # c, queued at 0
+    claimed = await store.claim(10.0, 10, 30.0)
+    assert sorted(q.message.id or "" for q in claimed) == ["a", "b", "c"]
+    assert await store.recover(11.0) == 3
+    assert await store.recover(12.0) == 0
+
+
+# -- mark_sent, mark_failed, retry_later -------------------------------------------------------------------
+
+
+async def test_mark_sent_keeps_the_provider_status(store: Store) -> None:
+    await store.enqueue([msg("m1")], 0.0)
+    await store.claim(1.0, 10, 30.0)
+
+    await store.mark_sent([SendOutcome("m1", True, "PENDING", "PENDING_ACCEPTED", 26, "sent", 2)], 2.0)
+
+    view = await store.get_message("m1")
+    assert view is not None
+    assert (view.state, view.status_group, view.status_name, view.message_count) == (
+        "SENT",
+        "PENDING",
+        "PENDING_ACCEPTED",
+        2,
+    )
+    last = view.timeline[-1]
+    assert (last.at, last.event, last.status_group, last.status_name) == (
+        2.0,
+        "SENT",
+        "PENDING",
+        "PENDING_ACCEPTED",
+    )
+    assert last.detail == {"messageCount": 2}
+    assert await store.claim(1000.0, 10, 30.0) == []
+
+
+async def test_mark_failed_keeps_the_reason(store: Store) -> None:
+    await store.enqueue([msg("m1"), msg("m2")], 0.0)
+    await store.claim(1.0, 10, 30.0)
+
+    await store.mark_failed([("m1", "invalid destination")], 2.0)
+
+    view = await store.get_message("m1")
+    assert view is not None
+    assert (view.state, view.failure_reason) == ("FAILED", "invalid destination")
+    assert (view.timeline[-1].event, view.timeline[-1].detail) == (
+        "FAILED",
+        {"reason": "invalid destination"},
+    )
+    assert await state_of(store, "m2") == "SENDING"
+
+
+async def test_a_failed_message_is_not_claimed_again(store: Store) -> None:
+    await store.enqueue([msg("m1")], 0.0)
+    await store.claim(1.0, 10, 30.0)
+    await store.mark_failed([("m1", "no route")], 2.0)
+
+    assert await store.claim(1000.0, 10, 30.0) == []
+    assert await store.next_due() is None
+
+
+async def test_retry_later_queues_the_message_again_at_its_due_time(store: Store) -> None:
+    await store.enqueue([msg("m1")], 0.0)
+    await store.claim(0.0, 10, 30.0)
+
+    await store.retry_later(["m1"], 60.0, "provider answered 503", 1.0)
+
+    view = await store.get_message("m1")
+    assert view is not None and view.state == "QUEUED"
+    assert (view.timeline[-1].at, view.timeline[-1].event) == (1.0, "RETRY")
+    assert view.timeline[-1].detail is not None
+    assert view.timeline[-1].detail["reason"] == "provider answered 503"
+    assert await store.next_due() == 60.0
+    assert await store.claim(59.0, 10, 30.0) == []
+    assert [(q.message.id, q.attempts) for q in await store.claim(60.0, 10, 30.0)] == [("m1", 2)]
+
+
+# -- reports -----------------------------------------------------------------------------------------------
+
+
+async def test_record_reports_returns_new_ones_and_ignores_replays(store: Store) -> None:
+    await sent(store, "m1", "m2")
+    first = [report("m1"), report("m2")]
+
+    new = await store.record_reports(first, 10.0)
+    replay = await store.record_reports([report("m1"), report("m2")], 11.0)
+
+    assert new == first
+    assert replay == []
+    view = await store.get_message("m1")
+    assert view is not None
+    assert [e.event for e in view.timeline] == ["ACCEPTED", "SENT", "DELIVERY"]
+    assert (await store.stats())["outbox"] == 2
+
+
+async def test_the_same_report_twice_in_one_call_is_recorded_once(store: Store) -> None:
+    await sent(store, "m1")
+
+    new = await store.record_reports([report("m1"), report("m1")], 10.0)
+
+    assert len(new) == 1
+    assert (await store.stats())["outbox"] == 1
+
+
+async def test_a_final_delivery_report_sets_state_and_status(store: Store) -> None:
+    await sent(store, "m1")
+
+    await store.record_reports([report("m1", error_name="NO_ERROR", message_count=3)], 10.0)
+
+    view = await store.get_message("m1")
+    assert view is not None
+    assert (view.state, view.status_group, view.status_name, view.error_name, view.message_count) == (
+        "DELIVERED",
+        "DELIVERED",
+        "DELIVERED_TO_HANDSET",
+        "NO_ERROR",
+        3,
+    )
+    entry = view.timeline[-1]
+    assert (entry.at, entry.event, entry.status_group, entry.status_name) == (
+        10.0,
+        "DELIVERY",
+        "DELIVERED",
+        "DELIVERED_TO_HANDSET",
+    )
+
+
+@pytest.mark.parametrize(
+    ("group", "name"),
+    [
+        ("UNDELIVERABLE", "UNDELIVERABLE_NOT_DELIVERED"),
+        ("EXPIRED", "EXPIRED_EXPIRED"),
+        ("REJECTED", "REJECTED_NETWORK"),
+    ],
+)
+async def test_every_final_group_becomes_the_state(store: Store, group: str, name: str) -> None:
+    await sent(store, "m1")
+
+    await store.record_reports([report("m1", group, name, error_name="EC_ABSENT_SUBSCRIBER")], 10.0)
+
+    view = await store.get_message("m1")
+    assert view is not None
+    assert (view.state, view.status_group, view.status_name, view.error_name) == (
+        group,
+        group,
+        name,
+        "EC_ABSENT_SUBSCRIBER",
+    )
+
+
+async def test_delivered_to_operator_is_not_final(store: Store) -> None:
+    await sent(store, "m1")
+
+    await store.record_reports([report("m1", "DELIVERED", "DELIVERED_TO_OPERATOR")], 10.0)
+
+    view = await store.get_message("m1")
+    assert view is not None
+    assert (view.state, view.status_name) == ("SENT", "DELIVERED_TO_OPERATOR")
+    await store.record_reports([report("m1", at="2025-01-01T10:00:09.000+0000")], 11.0)
+    assert await state_of(store, "m1") == "DELIVERED"
+
+
+async def test_a_final_status_never_regresses(store: Store) -> None:
+    await sent(store, "m1")
+    await store.record_reports([report("m1")], 10.0)
+
+    late = [
+        report("m1", "DELIVERED", "DELIVERED_TO_OPERATOR", at="2025-01-01T09:59:00.000+0000"),
+        report("m1", "PENDING", "PENDING_ENROUTE", at="2025-01-01T09:58:00.000+0000"),
+    ]
+    new = await store.record_reports(late, 11.0)
+
+    view = await store.get_message("m1")
+    assert view is not None
+    assert len(new) == 2  # recorded and in the timeline, but the status stays
+    assert (view.state, view.status_group, view.status_name) == (
+        "DELIVERED",
+        "DELIVERED",
+        "DELIVERED_TO_HANDSET",
+    )
+    assert [e.status_name for e in view.timeline[-3:]] == [
+        "DELIVERED_TO_HANDSET",
+        "DELIVERED_TO_OPERATOR",
+        "PENDING_ENROUTE",
+    ]
+
+
+async def test_a_final_status_does_not_regress_within_one_call(store: Store) -> None:
+    await sent(store, "m1")
+
+    await store.record_reports(
+        [report("m1"), report("m1", "DELIVERED", "DELIVERED_TO_OPERATOR", at="2025-01-01T09:00:00.000+0000")],
+        10.0,
+    )
+
+    view = await store.get_message("m1")
+    assert view is not None
+    assert (view.state, view.status_name) == ("DELIVERED", "DELIVERED_TO_HANDSET")
+
+
+async def test_a_report_that_beats_mark_sent_is_not_overwritten(store: Store) -> None:
+    await store.enqueue([msg("m1")], 0.0)
+    await store.claim(0.0, 10, 30.0)
+    await store.record_reports([report("m1")], 1.0)  # the report arrived before the send's answer
+
+    await store.mark_sent([SendOutcome("m1", True, "PENDING", "PENDING_ACCEPTED")], 2.0)
+
+    view = await store.get_message("m1")
+    assert view is not None
+    assert (view.state, view.status_group, view.status_name) == (
+        "DELIVERED",
+        "DELIVERED",
+        "DELIVERED_TO_HANDSET",
+    )
+    assert [e.event for e in view.timeline] == ["ACCEPTED", "DELIVERY", "SENT"]
+
+
+async def test_mark_failed_does_not_undo_a_final_report(store: Store) -> None:
+    await store.enqueue([msg("m1")], 0.0)
+    await store.claim(0.0, 10, 30.0)
+    await store.record_reports([report("m1")], 1.0)
+
+    await store.mark_failed([("m1", "timed out waiting for the provider")], 2.0)
+
+    view = await store.get_message("m1")
+    assert view is not None
+    assert (view.state, view.failure_reason) == ("DELIVERED", "timed out waiting for the provider")
+
+
+async def test_retry_later_does_not_requeue_a_message_that_was_sent(store: Store) -> None:
+    await sent(store, "m1")
+    await store.record_reports([report("m1")], 1.0)
+
+    await store.retry_later(["m1"], 5.0, "too late", 2.0)
+
+    assert await state_of(store, "m1") == "DELIVERED"
+    assert await store.claim(100.0, 10, 30.0) == []
+
+
+@pytest.mark.parametrize("kind_", ["SEEN", "CLICK"])
+@pytest.mark.parametrize("delivered_first", [False, True])
+async def test_seen_and_click_reports_do_not_change_the_state(
+    store: Store, kind_: str, delivered_first: bool
+) -> None:
+    await sent(store, "m1")
+    if delivered_first:
+        await store.record_reports([report("m1")], 10.0)
+    before = await store.get_message("m1")
+    extra = {"url": "https://example.com/x"} if kind_ == "CLICK" else {}
+
+    new = await store.record_reports([report("m1", kind=kind_, **extra)], 20.0)
+
+    view = await store.get_message("m1")
+    assert before is not None and view is not None and len(new) == 1
+    assert (view.state, view.status_group, view.status_name) == (
+        before.state,
+        before.status_group,
+        before.status_name,
+    )
+    assert view.state == ("DELIVERED" if delivered_first else "SENT")
+    assert (view.timeline[-1].at, view.timeline[-1].event) == (20.0, kind_)
+    if kind_ == "CLICK":
+        assert view.timeline[-1].detail == {"url": "https://example.com/x"}
+    assert (await store.stats())["outbox"] == (2 if delivered_first else 1)
+
+
+async def test_the_report_channel_is_corrected_to_the_message_channel(store: Store) -> None:
+    await store.enqueue([msg("m1", channel="lms")], 0.0)
+
+    new = await store.record_reports([report("m1", channel="sms")], 10.0)
+    replay = await store.record_reports([report("m1", channel="lms")], 11.0)
+
+    assert [r.channel for r in new] == ["lms"]
+    assert replay == []  # the same event, whichever route it came by
+    items = await store.claim_outbox(10.0, 10, 30.0)
+    assert [i.report.channel for i in items] == ["lms"]
+
+
+async def test_reports_for_unknown_messages_are_kept_without_an_outbox_item(store: Store) -> None:
+    new = await store.record_reports([report("ghost")], 10.0)
+    replay = await store.record_reports([report("ghost")], 11.0)
+
+    assert new == [report("ghost")]
+    assert replay == []
+    assert await store.get_message("ghost") is None
+    assert (await store.stats())["outbox"] == 0
+
+
+async def test_an_inbound_message_is_paired_with_the_latest_message_to_its_sender(store: Store) -> None:
+    other_host = HostRef(name="bloomreach", context={"campaign": "c-9"})
+    await store.enqueue([msg("old", "+41790000001")], 1.0)
+    await store.enqueue([msg("latest", "41790000001", host=other_host)], 2.0)
+    await store.enqueue([msg("someone-else", "41790000002")], 3.0)
+
+    new = await store.record_reports([inbound("+41790000001")], 10.0)
+
+    assert [r.paired_message_id for r in new] == ["latest"]
+    items = await store.claim_outbox(10.0, 10, 30.0)
+    assert [(i.host, i.report.paired_message_id) for i in items] == [("bloomreach", "latest")]
+    assert items[0].message == msg("latest", "41790000001", host=other_host)
+    view = await store.get_message("latest")
+    assert view is not None
+    assert (view.timeline[-1].event, view.state) == ("INBOUND", "QUEUED")
+
+
+async def test_an_inbound_sender_with_a_plus_finds_a_destination_without_one(store: Store) -> None:
+    await store.enqueue([msg("m1", "+41790000001")], 1.0)
+
+    new = await store.record_reports([inbound("41790000001")], 10.0)
+
+    assert [r.paired_message_id for r in new] == ["m1"]
+
+
+async def test_an_unpaired_inbound_message_is_stored_for_no_host(store: Store) -> None:
+    await store.enqueue([msg("m1", "41790000009")], 1.0)
+
+    new = await store.record_reports([inbound("41790000001")], 10.0)
+    replay = await store.record_reports([inbound("41790000001")], 11.0)
+
+    assert len(new) == 1 and new[0].paired_message_id is None
+    assert replay == []
+    assert (await store.stats())["outbox"] == 0
+
+
+@pytest.mark.parametrize(
+    ("host", "wanted"),
+    [
+        (HostRef(name="api"), False),
+        (HostRef(name="api", context={"notifyUrl": "https://example.com/hook"}), True),
+        (HostRef(name="sfmc"), True),
+    ],
+)
+async def test_outbox_items_only_for_messages_that_want_reports(
+    store: Store, host: HostRef, wanted: bool
+) -> None:
+    await store.enqueue([msg("m1", host=host)], 0.0)
+
+    new = await store.record_reports([report("m1")], 10.0)
+
+    items = await store.claim_outbox(10.0, 10, 30.0)
+    assert len(new) == 1
+    assert [(i.host, i.report.message_id) for i in items] == ([(host.name, "m1")] if wanted else [])
+
+
+async def test_the_timeline_tells_the_whole_story_in_order(store: Store) -> None:
+    await store.enqueue([msg("m1")], 1.0)
+    await store.claim(2.0, 1, 30.0)
+    await store.retry_later(["m1"], 5.0, "timeout", 3.0)
+    await store.claim(5.0, 1, 30.0)
+    await store.mark_sent([SendOutcome("m1", True, "PENDING", "PENDING_ACCEPTED")], 6.0)
+    await store.record_reports([report("m1", "DELIVERED", "DELIVERED_TO_OPERATOR")], 7.0)
+    await store.record_reports([report("m1", at="2025-01-01T10:00:01.000+0000")], 8.0)
+    await store.record_reports(
+        [report("m1", kind="SEEN"), report("m1", kind="CLICK", url="https://x.y")], 9.0
+    )
+    await store.enqueue([msg("m1")], 10.0)  # ignored: no second ACCEPTED
+
+    view = await store.get_message("m1")
+
+    assert view is not None
+    assert [(e.at, e.event, e.status_name) for e in view.timeline] == [
+        (1.0, "ACCEPTED", None),
+        (3.0, "RETRY", None),
+        (6.0, "SENT", "PENDING_ACCEPTED"),
+        (7.0, "DELIVERY", "DELIVERED_TO_OPERATOR"),
+        (8.0, "DELIVERY", "DELIVERED_TO_HANDSET"),
+        (9.0, "SEEN", None),
+        (9.0, "CLICK", None),
+    ]
+    assert (view.state, view.attempts) == ("DELIVERED", 2)
+
+
+# -- the outbox -------------------------------------------------------------------------------------------
+
+
+async def test_claim_outbox_hands_out_items_with_their_report_and_message(store: Store) -> None:
+    await sent(store, "m1", "m2")
+    new = await store.record_reports([report("m1"), report("m2")], 10.0)
+
+    items = await store.claim_outbox(10.0, 10, 30.0)
+
+    assert [i.report for i in items] == new
+    assert [i.message for i in items] == [msg("m1"), msg("m2")]
+    assert [(i.host, i.attempts) for i in items] == [("sfmc", 0), ("sfmc", 0)]
+    assert len({i.id for i in items}) == 2
+
+
+async def test_claimed_outbox_items_are_hidden_until_the_lease_ends(store: Store) -> None:
+    await sent(store, "m1", "m2", "m3")
+    await store.record_reports([report("m1"), report("m2"), report("m3")], 10.0)
+
+    first = await store.claim_outbox(10.0, 2, 30.0)
+    second = await store.claim_outbox(10.0, 10, 30.0)
+    during = await store.claim_outbox(39.0, 10, 30.0)
+    after = await store.claim_outbox(40.0, 10, 30.0)
+
+    assert [i.report.message_id for i in first] == ["m1", "m2"]
+    assert [i.report.message_id for i in second] == ["m3"]
+    assert during == []
+    assert [i.report.message_id for i in after] == ["m1", "m2", "m3"]
+    assert await store.claim_outbox(40.0, 0, 30.0) == []
+
+
+async def test_ack_outbox_deletes_items(store: Store) -> None:
+    await sent(store, "m1", "m2")
+    await store.record_reports([report("m1"), report("m2")], 10.0)
+    items = await store.claim_outbox(10.0, 10, 30.0)
+
+    await store.ack_outbox([items[0].id, 999_999])
+    await store.ack_outbox([])
+
+    assert (await store.stats())["outbox"] == 1
+    assert [i.id for i in await store.claim_outbox(100.0, 10, 30.0)] == [items[1].id]
+
+
+async def test_retry_outbox_counts_the_attempt_and_waits(store: Store) -> None:
+    await sent(store, "m1")
+    await store.record_reports([report("m1")], 10.0)
+    (item,) = await store.claim_outbox(10.0, 10, 30.0)
+
+    await store.retry_outbox(item.id, 20.0, "host answered 500")
+
+    assert await store.claim_outbox(19.0, 10, 30.0) == []
+    (again,) = await store.claim_outbox(20.0, 10, 30.0)
+    assert (again.id, again.attempts) == (item.id, 1)
+
+
+async def test_outbox_ids_are_never_reused(store: Store) -> None:
+    await sent(store, "m1", "m2")
+    await store.record_reports([report("m1")], 10.0)
+    (first,) = await store.claim_outbox(10.0, 10, 30.0)
+    await store.ack_outbox([first.id])
+
+    await store.record_reports([report("m2")], 11.0)
+    (second,) = await store.claim_outbox(11.0, 10, 30.0)
+
+    assert second.id != first.id
+    await store.ack_outbox([first.id])  # a late ack of the old item leaves the new one alone
+    assert (await store.stats())["outbox"] == 1
+
+
+# -- accounts ------------------------------------------------------------------------------------------
+
+
+async def test_accounts_are_opaque_bytes_by_name(store: Store) -> None:
+    assert await store.get_accounts() == {}
+    await store.put_account("main", b"\x00sealed-1\xff")
+    await store.put_account("backup", b"sealed-2")
+    await store.put_account("main", b"sealed-3")
+
+    assert await store.get_accounts() == {"main": b"sealed-3", "backup": b"sealed-2"}
+    assert await store.delete_account("backup") is True
+    assert await store.delete_account("backup") is False
+    assert await store.get_accounts() == {"main": b"sealed-3"}
+
+
+# -- stats ------------------------------------------------------------------------------------------------
+
+
+async def test_stats_of_an_empty_store_name_every_state(store: Store) -> None:
+    stats = await store.stats()
+
+    assert stats == {"queued": 0, "outbox": 0, **{f"state_{s}": 0 for s in STATES}}
+
+
+async def test_stats_count_messages_by_state(store: Store) -> None:
+    await store.enqueue([msg(f"m{i}") for i in range(6)], 0.0)
+    await store.claim(0.0, 5, 30.0)  # m5 stays QUEUED
+    await store.mark_sent(
+        [SendOutcome(m, True, "PENDING", "PENDING_ACCEPTED") for m in ("m0", "m1", "m2")], 1.0
+    )
+    await store.mark_failed([("m3", "no")], 1.0)
+    await store.record_reports([report("m0"), report("m1", "EXPIRED", "EXPIRED_EXPIRED")], 2.0)
+
+    stats = await store.stats()
+
+    assert stats["queued"] == 2  # m4 SENDING, m5 QUEUED
+    assert stats["outbox"] == 2
+    assert {s: stats[f"state_{s}"] for s in STATES} == {
+        "QUEUED": 1,
+        "SENDING": 1,
+        "SENT": 1,
+        "FAILED": 1,
+        "DELIVERED": 1,
+        "UNDELIVERABLE": 0,
+        "EXPIRED": 1,
+        "REJECTED": 0,
+    }
+
+
+# -- durability and concurrency ----------------------------------------------------------------------------
+
+
+async def test_everything_survives_close_and_reopen(store: Store, kind: StoreKind, tmp_path: Path) -> None:
+    await sent(store, "m1")
+    await store.enqueue([msg("m2")], 1.0)
+    await store.record_reports([report("m1")], 2.0)
+    await store.put_account("main", b"sealed")
+    await store.close()
+
+    again = await reopened(kind, tmp_path)
+    try:
+        view = await again.get_message("m1")
+        assert view is not None and view.state == "DELIVERED"
+        assert [e.event for e in view.timeline] == ["ACCEPTED", "SENT", "DELIVERY"]
+        assert await again.record_reports([report("m1")], 3.0) == []
+        assert [q.message.id for q in await again.claim(5.0, 10, 30.0)] == ["m2"]
+        assert [i.report.message_id for i in await again.claim_outbox(5.0, 10, 30.0)] == ["m1"]
+        assert await again.get_accounts() == {"main": b"sealed"}
+    finally:
+        await again.close()
+        await store.open()
+
+
+async def test_accepted_messages_survive_a_process_that_dies_without_closing(
+    store: Store, kind: StoreKind, tmp_path: Path
+) -> None:
+    await store.close()
+    script = textwrap.dedent(
+        """
+        import asyncio, os
+        from channel_engine.models import OutboundMessage
+        {source}
+
+        async def main():
+            await store.open()
+            batches = [
+                [OutboundMessage(channel="sms", destination="4179", id=f"m{{b}}-{{i}}") for i in range(50)]
+                for b in range(8)
+            ]
+            await asyncio.gather(*(store.enqueue(batch, 1.0) for batch in batches))
+            await store.put_account("main", b"sealed")
+            print("accepted", flush=True)
+            os._exit(0)  # no close, no flush, no atexit: as if the power went
+
+        asyncio.run(main())
+        """
+    ).format(source=kind.source(tmp_path))
+
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+
+    assert done.stdout.strip() == "accepted", done.stderr
+    again = await reopened(kind, tmp_path)
+    try:
+        stats = await again.stats()
+        assert stats["state_QUEUED"] == 400
+        assert await again.get_message("m7-49") is not None
+        assert await again.get_accounts() == {"main": b"sealed"}
+    finally:
+        await again.close()
+        await store.open()
+
+
+async def test_concurrent_writes_are_all_stored_and_share_commits(store: Store) -> None:
+    commits_before = store.commits  # type: ignore[attr-defined]
+    calls = 300
+
+    await asyncio.gather(*(store.enqueue([msg(f"m{i}", f"4179{i}")], float(i)) for i in range(calls)))
+
+    assert (await store.stats())["state_QUEUED"] == calls
+    assert store.commits - commits_before < calls  # type: ignore[attr-defined]
+    claimed = await store.claim(float(calls), 1000, 30.0)
+    assert len(claimed) == calls
+
+
+async def test_concurrent_mixed_operations_each_get_their_own_answer(store: Store) -> None:
+    await sent(store, "m1", "m2")
+
+    results = await asyncio.gather(
+        store.record_reports([report("m1")], 10.0),
+        store.record_reports([report("m1")], 10.0),
+        store.enqueue([msg("m3")], 10.0),
+        store.put_account("main", b"sealed"),
+        store.delete_account("none"),
+        store.record_reports([report("m2")], 10.0),
+    )
+
+    assert sorted(len(r) for r in (results[0], results[1])) == [0, 1]  # one of the two twins is new
+    assert results[4] is False
+    assert len(results[5]) == 1
+    assert (await store.stats())["outbox"] == 2
+
+
+async def test_close_flushes_pending_writes(store: Store, kind: StoreKind, tmp_path: Path) -> None:
+    tasks = [asyncio.ensure_future(store.enqueue([msg(f"m{i}")], 0.0)) for i in range(50)]
+    await asyncio.sleep(0)  # let every task hand over its write
+
+    await store.close()
+
+    await asyncio.gather(*tasks)  # every write succeeded
+    again = await reopened(kind, tmp_path)
+    try:
+        assert (await again.stats())["state_QUEUED"] == 50
+    finally:
+        await again.close()
+        await store.open()
+
+
+# -- SQLite specifics ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def sqlite(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
+    opened = SQLiteStore(tmp_path / "deep" / "er" / "store.db")
+    await opened.open()
+    yield opened
+    await opened.close()
+
+
+async def test_sqlite_open_creates_the_file_and_its_directories(sqlite: SQLiteStore) -> None:
+    assert sqlite.path.is_file()
+
+
+async def test_sqlite_is_durable_at_every_commit(sqlite: SQLiteStore) -> None:
+    pragmas = await sqlite.writer.submit(
+        lambda conn: (
+            conn.execute("PRAGMA journal_mode").fetchone()[0],
+            conn.execute("PRAGMA synchronous").fetchone()[0],
+        )
+    )
+
+    assert pragmas == ("wal", 2)  # 2 is FULL: the log is synced at every commit
+
+
+async def test_sqlite_a_failing_write_in_a_group_loses_only_itself(sqlite: SQLiteStore) -> None:
+    def half_then_fail(conn: object) -> None:
+        conn.execute("INSERT INTO accounts (name, sealed) VALUES ('half', x'00')")  # type: ignore[attr-defined]
+        raise RuntimeError("this write breaks")
+
+    commits_before = sqlite.commits
+    with sqlite.writer.hold():  # the writer waits, so every write below lands in one transaction
+        tasks = [asyncio.ensure_future(sqlite.enqueue([msg(f"m{i}")], 0.0)) for i in range(10)]
+        tasks.insert(5, asyncio.ensure_future(sqlite.writer.submit(half_then_fail)))
+        tasks.append(asyncio.ensure_future(sqlite.put_account("whole", b"\x01")))
+        while sqlite.writer.backlog < len(tasks) - 1:  # the writer holds the first one
+            await asyncio.sleep(0)
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+
+    assert sqlite.commits - commits_before == 1
+    assert [type(r).__name__ for r in results].count("RuntimeError") == 1
+    assert isinstance(results[5], RuntimeError)
+    assert (await sqlite.stats())["state_QUEUED"] == 10
+    assert await sqlite.get_accounts() == {"whole": b"\x01"}
+
+
+async def test_sqlite_writes_after_close_are_refused(sqlite: SQLiteStore) -> None:
+    await sqlite.close()
+
+    with pytest.raises(StoreClosedError):
+        await sqlite.enqueue([msg("m1")], 0.0)
+    with pytest.raises(StoreClosedError):
+        await sqlite.stats()
+    await sqlite.open()
+
+
+async def test_sqlite_a_read_runs_beside_a_held_writer(sqlite: SQLiteStore) -> None:
+    await sqlite.enqueue([msg("m1")], 0.0)
+
+    with sqlite.writer.hold():
+        pending = asyncio.ensure_future(sqlite.enqueue([msg("m2")], 0.0))
+        view = await sqlite.get_message("m1")  # WAL: the reader does not wait for the writer
+        assert view is not None and not pending.done()
+    await pending
+    assert await sqlite.get_message("m2") is not None
+
+
+async def test_sqlite_the_plugin_fixture_gives_an_open_store(sqlite_store: SQLiteStore) -> None:
+    await sqlite_store.enqueue([msg("m1")], 0.0)
+
+    assert await sqlite_store.get_message("m1") is not None
