@@ -88,10 +88,10 @@ def _click(channel: str, payload: dict[str, Any]) -> Report:
 
 
 def _inbound(channel: str, index: int, entry: dict[str, Any]) -> Report:
+    if isinstance(entry.get("status"), dict):  # a legacy report has `from` too: the status tells them apart
+        raise ValueError(
+            f"results[{index}] is a delivery report, not an inbound message: post it to the reports URL"
+        )
     if not entry.get("from"):
-        if isinstance(entry.get("status"), dict):
-            raise ValueError(
-                f"results[{index}] is a delivery report, not an inbound message: post it to the reports URL"
-            )
         raise ValueError(f"results[{index}] of an inbound SMS has no `from` (the end user's number)")
     return inbound_message(channel, entry, sender_key="from")
