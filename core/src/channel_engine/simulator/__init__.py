@@ -1,5 +1,22 @@
-"""A built-in Infobip simulator: answers like Infobip and sends real-format reports back."""
+"""A built-in Infobip simulator: answers like Infobip and sends real-format reports back.
 
-from .endpoints import Outcome, SimulatedSend, SimulatorEndpoint
+Channels describe their send endpoints with a `SimulatorEndpoint`; `NewGenEndpoint` covers Infobip's
+new-gen envelope (SMS v3, Viber v2, Kakao, MMS v2, RCS v2). What happens to a message is chosen by its destination's last digits: see `MAGIC_DESTINATIONS`.
+"""
 
-__all__ = ["Outcome", "SimulatedSend", "SimulatorEndpoint"]
+from .endpoints import Outcome, RequestViolation, SimulatedSend, SimulatorEndpoint
+from .newgen import NewGenEndpoint
+from .outcomes import MAGIC_DESTINATIONS, Magic, magic_for, magic_table, magic_table_markdown
+
+__all__ = [
+    "MAGIC_DESTINATIONS",
+    "Magic",
+    "NewGenEndpoint",
+    "Outcome",
+    "RequestViolation",
+    "SimulatedSend",
+    "SimulatorEndpoint",
+    "magic_for",
+    "magic_table",
+    "magic_table_markdown",
+]

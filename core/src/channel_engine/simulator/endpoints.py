@@ -26,9 +26,22 @@ class SimulatedSend(Struct, kw_only=True):
     track_clicks: bool = False
     callback_data: str | None = None
     message_count: int = 1
+    shorten_url: bool = False  # replace URLs in `text` with short links, as Infobip's `tracking.shortenUrl`
+    remove_protocol: bool = False  # short links without "https://"
+    custom_domain: str | None = None  # the short links' domain instead of Infobip's
 
 
-class Outcome(Struct, kw_only=True):
+class RequestViolation(ValueError):
+    """A malformed request, as Infobip's 400 names it: one `(property, violation)` pair per problem.
+
+    `property` is the JSON path in Infobip's notation, e.g. `messages[0].destinations[0].to`."""
+
+    def __init__(self, violations: list[tuple[str, str]]) -> None:
+        super().__init__("; ".join(f"{p}: {v}" if p else v for p, v in violations))
+        self.violations = violations
+
+
+class Outcome(Struct, kw_only=True, frozen=True):
     """A status as Infobip names it: group and status, and the error that explains it."""
 
     group_id: int
@@ -51,16 +64,23 @@ class SimulatorEndpoint(Protocol):
     channel: str  # the channel name in our webhook URLs, e.g. "sms"
 
     def parse(self, body: dict[str, Any]) -> list[SimulatedSend]:
-        """Read a request body; raise ValueError with Infobip's violation text when it is malformed."""
+        """Read a request body; raise ValueError with Infobip's violation text when it is malformed
+        (`RequestViolation` to name the property of each problem)."""
 
-    def response(self, sends: list[SimulatedSend], statuses: list[Outcome], bulk_id: str | None) -> dict[str, Any]:
+    def response(
+        self, sends: list[SimulatedSend], statuses: list[Outcome], bulk_id: str | None
+    ) -> dict[str, Any]:
         """The 200 body: one entry per send with its submit status."""
 
-    def delivery_report(self, send: SimulatedSend, outcome: Outcome, sent_at: str, done_at: str) -> dict[str, Any]:
+    def delivery_report(
+        self, send: SimulatedSend, outcome: Outcome, sent_at: str, done_at: str
+    ) -> dict[str, Any]:
         """One `results[]` entry of a delivery report."""
 
     def click_report(self, send: SimulatedSend, url: str, clicked_ms: int) -> dict[str, Any]:
         """A click notification (a whole webhook body), or raise NotImplementedError for no clicks."""
 
-    def inbound_message(self, send: SimulatedSend, text: str, message_id: str, received_at: str) -> dict[str, Any]:
+    def inbound_message(
+        self, send: SimulatedSend, text: str, message_id: str, received_at: str
+    ) -> dict[str, Any]:
         """One `results[]` entry of an inbound message replying to `send`."""
