@@ -1,0 +1,315 @@
+"""The simulator: an ASGI app that answers Infobip's send endpoints and sends reports back like Infobip.
+
+    sim = create_simulator([NewGenEndpoint("/sms/3/messages", "sms")], api_keys={"key"})
+    # serve sim.app (its lifespan starts the report sender), send to it, then:
+    await sim.wait_reported(message_ids)
+
+What happens to each message depends on its destination's last three digits (`outcomes.py`). A
+messageId seen before is answered REJECTED_DUPLICATE_MESSAGE_ID and reported no second time. The send
+answer never waits for reports: they are queued for the background `Reporter`.
+
+`GET /-/simulator/outcomes` lists the magic destinations; `GET /-/simulator/stats` the counters.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterable
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import msgspec
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from ..errors import PluginError
+from ..reports import infobip_time
+from .apierrors import api_error
+from .endpoints import Outcome, RequestViolation, SimulatedSend, SimulatorEndpoint
+from .links import DEFAULT_SHORT_DOMAIN, Shortener, ShortLink, find_urls
+from .outcomes import REJECTED_DUPLICATE_MESSAGE_ID, Magic, magic_for, magic_table
+from .reporter import CLICK, INBOUND, REPORT, Job, Reporter
+
+if TYPE_CHECKING:
+    from ..plugins import Plugins
+
+_decode = msgspec.json.Decoder().decode
+_encode = msgspec.json.Encoder().encode
+
+
+class Simulator:
+    """An Infobip stand-in: `.app` to serve, `start()`/`stop()` for its report sender, and what it saw.
+
+    Inspection: `accepted` (messageId -> SimulatedSend), `requests`, `duplicates`, `refused` (requests
+    answered 429/500 on purpose), `links` and `delivered_text` (messageId -> short links / the text as
+    shortened), `reporter` (its `posts`, `posted`, `failures`, `dropped`) and `wait_reported()`."""
+
+    def __init__(
+        self,
+        endpoints: Iterable[SimulatorEndpoint],
+        *,
+        api_keys: set[str],
+        report_delay: float = 0.05,
+        bucket_size: int = 100,
+        inbound_url: str | None = None,
+        http: httpx.AsyncClient | None = None,
+        retry_delay: float = 0.5,
+        max_attempts: int = 10,
+        short_domain: str = DEFAULT_SHORT_DOMAIN,
+    ) -> None:
+        self.endpoints: dict[str, SimulatorEndpoint] = {}
+        for endpoint in endpoints:
+            other = self.endpoints.get(endpoint.path)
+            if other is not None:
+                raise ValueError(f"two simulator endpoints for {endpoint.path}: {other!r} and {endpoint!r}")
+            self.endpoints[endpoint.path] = endpoint
+        self.api_keys = frozenset(api_keys)
+        self.report_delay = report_delay
+        self.inbound_url = inbound_url  # "{channel}" in it is replaced by the endpoint's channel
+        self.reporter = Reporter(
+            bucket_size=bucket_size, http=http, retry_delay=retry_delay, max_attempts=max_attempts
+        )
+        self.shortener = Shortener(short_domain)
+        self.accepted: dict[str, SimulatedSend] = {}
+        self.links: dict[str, list[ShortLink]] = {}
+        self.delivered_text: dict[str, str] = {}
+        self.requests = 0
+        self.duplicates = 0
+        self.refused = 0
+        self._failed_once: set[str] = set()
+        routes = [
+            Route(path, self._route(endpoint), methods=["POST"]) for path, endpoint in self.endpoints.items()
+        ]
+        routes += [
+            Route("/-/simulator/outcomes", self._outcomes, methods=["GET"]),
+            Route("/-/simulator/stats", self._stats, methods=["GET"]),
+        ]
+        self.app = Starlette(routes=routes, lifespan=self._lifespan)
+
+    # --- life cycle and inspection ---
+
+    async def start(self) -> None:
+        await self.reporter.start()
+
+    async def stop(self) -> None:
+        await self.reporter.stop()
+
+    @contextlib.asynccontextmanager
+    async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
+        await self.start()
+        try:
+            yield
+        finally:
+            await self.stop()
+
+    async def wait_reported(
+        self, message_ids: Iterable[str] | None = None, timeout: float | None = 10.0
+    ) -> None:
+        """Return once every report, click and reply of these messages (default: of all messages so far)
+        has been posted (or given up on, see `reporter.dropped`). Messages with nothing to report count as
+        done. Raises TimeoutError after `timeout` seconds."""
+        await self.reporter.wait(message_ids, timeout)
+
+    def stats(self) -> dict[str, int]:
+        r = self.reporter
+        return {
+            "requests": self.requests,
+            "accepted": len(self.accepted),
+            "duplicates": self.duplicates,
+            "refused": self.refused,
+            "posts": r.posts,
+            "posted": r.posted,
+            "failures": r.failures,
+            "dropped": r.dropped,
+            "pending": r.pending,
+        }
+
+    async def _outcomes(self, request: Request) -> Response:
+        return JSONResponse(magic_table())
+
+    async def _stats(self, request: Request) -> Response:
+        return JSONResponse(self.stats())
+
+    # --- the send endpoints ---
+
+    def _route(self, endpoint: SimulatorEndpoint):  # type: ignore[no-untyped-def]
+        async def send(request: Request) -> Response:
+            return await self.handle_send(endpoint, request)
+
+        return send
+
+    def _authorized(self, header: str | None) -> bool:
+        if not header:
+            return False
+        scheme, _, key = header.partition(" ")
+        return scheme.lower() == "app" and key.strip() in self.api_keys
+
+    async def handle_send(self, endpoint: SimulatorEndpoint, request: Request) -> Response:
+        self.requests += 1
+        if not self._authorized(request.headers.get("authorization")):
+            return api_error(401)
+        raw = await request.body()
+        try:
+            body = _decode(raw)
+        except msgspec.DecodeError as exc:
+            return api_error(400, [("body", f"malformed JSON: {exc}")])
+        if not isinstance(body, dict):
+            return api_error(400, [("body", "must be a JSON object")])
+        try:
+            sends = endpoint.parse(body)
+        except RequestViolation as exc:
+            return api_error(400, exc.violations)
+        except ValueError as exc:
+            return api_error(400, [("", str(exc))])
+        magics = [magic_for(send.to) for send in sends]
+        refuse = self._refusal(sends, magics)
+        if refuse:
+            self.refused += 1
+            return api_error(refuse)
+        bulk_id = next((s.bulk_id for s in sends if s.bulk_id), None) or str(uuid.uuid4())
+        statuses = self._accept(endpoint, sends, magics, bulk_id)
+        return Response(_encode(endpoint.response(sends, statuses, bulk_id)), media_type="application/json")
+
+    def _refusal(self, sends: list[SimulatedSend], magics: list[Magic]) -> int | None:
+        """The HTTP status the whole request fails with, the first time it carries a 995/996 messageId."""
+        first = [(s.message_id, m.http_error) for s, m in zip(sends, magics, strict=True) if m.http_error]
+        first = [(mid, status) for mid, status in first if mid not in self._failed_once]
+        if not first:
+            return None
+        status = min(status for _, status in first if status is not None)  # 429 before 500
+        # Only the messages whose failure this is count as failed: a 996 beside a 995 fails on the retry.
+        self._failed_once.update(mid for mid, s in first if s == status)
+        return status
+
+    def _accept(
+        self, endpoint: SimulatorEndpoint, sends: list[SimulatedSend], magics: list[Magic], bulk_id: str
+    ) -> list[Outcome]:
+        """Record the sends, queue their reports, and return their submit statuses."""
+        now = asyncio.get_running_loop().time()
+        sent_at = infobip_time(time.time())
+        soon: list[Job] = []  # after report_delay
+        later: list[
+            Job
+        ] = []  # after twice report_delay: final reports after intermediate ones, clicks, replies
+        statuses: list[Outcome] = []
+        accepted = self.accepted
+        count_messages = getattr(endpoint, "count_messages", None)
+        for send, magic in zip(sends, magics, strict=True):
+            send.bulk_id = send.bulk_id or bulk_id
+            mid = send.message_id
+            if mid in accepted:
+                self.duplicates += 1
+                statuses.append(REJECTED_DUPLICATE_MESSAGE_ID)
+                continue
+            accepted[mid] = send
+            statuses.append(magic.submit)
+            links: list[ShortLink] = []
+            if send.shorten_url and send.text:
+                text, links = self.shortener.shorten(
+                    send.text, custom_domain=send.custom_domain, remove_protocol=send.remove_protocol
+                )
+                if links:
+                    self.links[mid] = links
+                    self.delivered_text[mid] = text
+                    if count_messages is not None:
+                        send.message_count = count_messages(text)
+            if magic.final is None:
+                continue
+            if send.delivery_url:
+                final = Job(REPORT, send.delivery_url, endpoint, send, sent_at=sent_at, outcome=magic.final)
+                if magic.intermediate is not None and send.intermediate_report:
+                    soon.append(
+                        Job(
+                            REPORT,
+                            send.delivery_url,
+                            endpoint,
+                            send,
+                            sent_at=sent_at,
+                            outcome=magic.intermediate,
+                        )
+                    )
+                    later.append(final)
+                else:
+                    soon.append(final)
+            if magic.clicks and send.track_clicks and send.tracking_url:
+                urls = [link.url for link in links] if links else find_urls(send.text)
+                later += [
+                    Job(CLICK, send.tracking_url, endpoint, send, sent_at=sent_at, detail=url) for url in urls
+                ]
+            if magic.reply and self.inbound_url:
+                url = self.inbound_url.replace("{channel}", endpoint.channel)
+                later.append(
+                    Job(
+                        INBOUND,
+                        url,
+                        endpoint,
+                        send,
+                        sent_at=sent_at,
+                        detail=magic.reply,
+                        ref=str(uuid.uuid4()),
+                    )
+                )
+        if soon:
+            self.reporter.schedule(now + self.report_delay, soon)
+        if later:
+            self.reporter.schedule(now + 2 * self.report_delay, later)
+        return statuses
+
+
+def create_simulator(
+    endpoints: list[SimulatorEndpoint],
+    *,
+    api_keys: set[str],
+    report_delay: float = 0.05,
+    bucket_size: int = 100,
+    inbound_url: str | None = None,
+    http: httpx.AsyncClient | None = None,
+    **options: Any,
+) -> Simulator:
+    """A simulator serving `endpoints`. Reports go out `report_delay` seconds after the send, at most
+    `bucket_size` to a POST; replies (destinations ending 998) go to `inbound_url`. Pass `http` to share an
+    httpx client (the simulator then leaves closing it to you). `options`: `retry_delay`, `max_attempts`,
+    `short_domain` (see `Simulator`)."""
+    return Simulator(
+        endpoints,
+        api_keys=api_keys,
+        report_delay=report_delay,
+        bucket_size=bucket_size,
+        inbound_url=inbound_url,
+        http=http,
+        **options,
+    )
+
+
+def collect_endpoints(plugins: Plugins) -> list[SimulatorEndpoint]:
+    """Every endpoint the plugins register; two plugins registering one path is a PluginError."""
+    found: dict[str, tuple[SimulatorEndpoint, str]] = {}
+    for impl in plugins.hook.register_simulator_endpoints.get_hookimpls():
+
+        def register(endpoint: SimulatorEndpoint, _owner: str = impl.plugin_name) -> None:
+            path = getattr(endpoint, "path", None)
+            if not isinstance(path, str) or not callable(getattr(endpoint, "parse", None)):
+                raise PluginError(
+                    f"plugin {_owner!r} registered {endpoint!r}, which is not a SimulatorEndpoint"
+                )
+            if path in found:
+                first = found[path][1]
+                raise PluginError(
+                    f"simulator endpoint {path} is registered by two plugins: {first!r} and {_owner!r}"
+                )
+            found[path] = (endpoint, _owner)
+
+        impl.function(register=register)
+    return [endpoint for endpoint, _ in found.values()]
+
+
+def simulator_from_plugins(plugins: Plugins, **kw: Any) -> Simulator:
+    """A simulator for every send endpoint the installed plugins register (`register_simulator_endpoints`).
+
+    Keyword arguments are `create_simulator`'s."""
+    return create_simulator(collect_endpoints(plugins), **kw)
