@@ -4,6 +4,7 @@ Every wait is on an event (the simulator's `wait_reported`, the receiver's `wait
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -336,6 +337,31 @@ async def test_stats_and_outcome_table_are_served(env: Env):
     assert stats["requests"] == 1 and stats["accepted"] == 1
     table = (await env.client.get("/-/simulator/outcomes")).json()
     assert [row["ending"] for row in table][:2] == ["any other", "991"]
+
+
+async def test_only_the_latest_sends_are_remembered():
+    async with environment(max_remembered=2) as env:
+        for to in ("41793026701", "41793026702", "41793026703"):
+            await env.send(env.message(to))
+        assert list(env.sim.accepted) == ["m-41793026702", "m-41793026703"]
+        again = await env.send(env.message("41793026701"))
+        assert status_of(again)["name"] == "PENDING_ACCEPTED" and env.sim.duplicates == 0
+
+
+def test_a_simulator_can_run_again_on_another_event_loop():
+    sim = create_simulator([NewGenEndpoint(SMS_PATH, "sms")], api_keys={KEY}, report_delay=0.01)
+
+    async def one_round(to: str) -> list[dict]:
+        receiver = WebhookReceiver()
+        async with serve_app(receiver.app) as hooks, serve_app(sim.app) as base:
+            env = Env(sim, httpx.AsyncClient(base_url=base, headers=AUTH), receiver, hooks)
+            async with env.client:
+                await env.send(env.message(to))
+            await sim.wait_reported([f"m-{to}"])
+        return receiver.results("/dlr")
+
+    assert [e["to"] for e in asyncio.run(one_round("41793026701"))] == ["41793026701"]
+    assert [e["to"] for e in asyncio.run(one_round("41793026702"))] == ["41793026702"]
 
 
 # --- plugins ---

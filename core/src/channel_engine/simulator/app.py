@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import time
 import uuid
+from collections import deque
 from collections.abc import AsyncIterator, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -45,9 +46,10 @@ _encode = msgspec.json.Encoder().encode
 class Simulator:
     """An Infobip stand-in: `.app` to serve, `start()`/`stop()` for its report sender, and what it saw.
 
-    Inspection: `accepted` (messageId -> SimulatedSend), `requests`, `duplicates`, `refused` (requests
-    answered 429/500 on purpose), `links` and `delivered_text` (messageId -> short links / the text as
-    shortened), `reporter` (its `posts`, `posted`, `failures`, `dropped`) and `wait_reported()`."""
+    Inspection: `accepted` (messageId -> SimulatedSend, the latest `max_remembered`), `requests`,
+    `duplicates`, `refused` (requests answered 429/500 on purpose), `links` and `delivered_text` (messageId
+    -> short links / the text as shortened), `reporter` (its `posts`, `posted`, `failures`, `dropped`) and
+    `wait_reported()`."""
 
     def __init__(
         self,
@@ -61,6 +63,7 @@ class Simulator:
         retry_delay: float = 0.5,
         max_attempts: int = 10,
         short_domain: str = DEFAULT_SHORT_DOMAIN,
+        max_remembered: int | None = 500_000,
     ) -> None:
         self.endpoints: dict[str, SimulatorEndpoint] = {}
         for endpoint in endpoints:
@@ -76,6 +79,10 @@ class Simulator:
         )
         self.shortener = Shortener(short_domain)
         self.accepted: dict[str, SimulatedSend] = {}
+        # Only the latest `max_remembered` sends are kept (and checked for duplicate ids), so a long load
+        # test does not grow without bound; None keeps all.
+        self.max_remembered = max_remembered
+        self._arrival: deque[str] = deque()
         self.links: dict[str, list[ShortLink]] = {}
         self.delivered_text: dict[str, str] = {}
         self.requests = 0
@@ -186,6 +193,17 @@ class Simulator:
         self._failed_once.update(mid for mid, s in first if s == status)
         return status
 
+    def _remember(self, message_id: str) -> None:
+        if self.max_remembered is None:
+            return
+        arrival = self._arrival
+        arrival.append(message_id)
+        if len(arrival) > self.max_remembered:
+            oldest = arrival.popleft()
+            self.accepted.pop(oldest, None)
+            self.links.pop(oldest, None)
+            self.delivered_text.pop(oldest, None)
+
     def _accept(
         self, endpoint: SimulatorEndpoint, sends: list[SimulatedSend], magics: list[Magic], bulk_id: str
     ) -> list[Outcome]:
@@ -207,6 +225,7 @@ class Simulator:
                 statuses.append(REJECTED_DUPLICATE_MESSAGE_ID)
                 continue
             accepted[mid] = send
+            self._remember(mid)
             statuses.append(magic.submit)
             links: list[ShortLink] = []
             if send.shorten_url and send.text:
@@ -273,8 +292,9 @@ def create_simulator(
 ) -> Simulator:
     """A simulator serving `endpoints`. Reports go out `report_delay` seconds after the send, at most
     `bucket_size` to a POST; replies (destinations ending 998) go to `inbound_url`. Pass `http` to share an
-    httpx client (the simulator then leaves closing it to you). `options`: `retry_delay`, `max_attempts`,
-    `short_domain` (see `Simulator`)."""
+    httpx client (the simulator then leaves closing it to you). `options`: `retry_delay` (the first retry's
+    backoff, doubled each time), `max_attempts` (per report), `short_domain` (of short links),
+    `max_remembered` (sends kept in `accepted` and checked for duplicates; None for all)."""
     return Simulator(
         endpoints,
         api_keys=api_keys,

@@ -161,6 +161,9 @@ class Reporter:
                 ),
             )
         self._slots = asyncio.Semaphore(self._max_in_flight)
+        self._wake = asyncio.Event()  # bound to this loop: a simulator may be started again on another
+        if self._heap:
+            self._wake.set()
         self._task = asyncio.create_task(self._run(), name="simulator-reporter")
 
     async def stop(self) -> None:
