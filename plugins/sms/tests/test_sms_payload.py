@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from channel_engine import ChannelEngineError, ProviderRequest
+from channel_engine.plugins import get_plugin_manager
 from channel_engine_sms import build_payload
 from channel_engine_sms.payload import build_requests
 
@@ -215,3 +216,38 @@ def test_a_message_without_an_id_is_a_bug_the_engine_hears_about(make_message, w
 
 def test_no_messages_no_requests(webhooks):
     assert build_payload("sms", [], webhooks) == []
+
+
+def test_infobips_answer_to_our_request_gives_one_outcome_per_message(make_message, webhooks):
+    """The core's `parse_send_response` reads the v3 answer (`destination`, `details.messageCount`)."""
+    plugins = get_plugin_manager()
+    messages = [make_message(), make_message(destination="385981112299", content={"text": "a" * 200})]
+    (request,) = build_payload("sms", messages, webhooks)
+    pending = {
+        "groupId": 1,
+        "groupName": "PENDING",
+        "id": 26,
+        "name": "PENDING_ACCEPTED",
+        "description": "sent",
+    }
+    rejected = {
+        "groupId": 5,
+        "groupName": "REJECTED",
+        "id": 52,
+        "name": "REJECTED_DESTINATION",
+        "description": "x",
+    }
+    answer = {
+        "bulkId": "41872209661230001",
+        "messages": [
+            {"messageId": request.message_ids[0], "status": pending, "destination": "385981112233",
+             "details": {"messageCount": 1}},
+            {"messageId": request.message_ids[1], "status": rejected, "destination": "385981112299",
+             "details": {"messageCount": 2}},
+        ],
+    }  # fmt: skip
+    outcomes = plugins.hook.parse_send_response(channel="sms", request=request, body=answer)
+    assert [(o.message_id, o.accepted, o.message_count) for o in outcomes] == [
+        (messages[0].id, True, 1),
+        (messages[1].id, False, 2),
+    ]
