@@ -100,7 +100,7 @@ def test_destination_not_in_international_format(make_message, destination):
 
 
 @pytest.mark.parametrize(
-    "sender", [None, "InfoSMS", "BistroLipa1", "Bistro Lipa", "385981112233", "+1234567890123456"]
+    "sender", [None, "Kavana", "BistroLipa1", "Bistro Lipa", "385981112233", "+1234567890123456"]
 )
 def test_good_senders(make_message, sender):
     assert validate_message(make_message(sender=sender)) == []
@@ -115,6 +115,9 @@ def test_good_senders(make_message, sender):
         ("12345678901234567", "at most 16 digits"),
         ("Café™", "GSM 7-bit alphabet"),
         ("Bistro\nLipa", "on one line"),
+        ("€uro€uro€u", "at most 11 characters"),  # 10 characters, 13 septets
+        ("+", "no letter or digit"),
+        ("--", "no letter or digit"),
     ],
 )
 def test_bad_senders(make_message, sender, reason):

@@ -113,7 +113,7 @@ def _destination(destination: str | None) -> list[Problem]:
                 "invalid_destination",
                 path,
                 f"destination {destination!r} is not a phone number in international format: country code "
-                "first, 7 to 15 digits, no spaces or punctuation, an optional leading + (e.g. 41793026727)",
+                "first, 7 to 15 digits, no spaces or punctuation, an optional leading + (e.g. 385981112233)",
             )
         ]
     return []
@@ -125,14 +125,16 @@ def _sender(sender: str | None) -> list[Problem]:
     path = "$.sender"
     if NUMERIC_SENDER.fullmatch(sender):
         return []
-    if sender.lstrip("+").isdigit():
+    if sender.lstrip("+").isascii() and sender.lstrip("+").isdigit():
         reason = f"a numeric sender has at most {SENDER_NUMERIC_MAX} digits"
     elif not sender.strip():
         reason = "it is blank; leave sender out to use the account's default sender"
-    elif len(sender) > SENDER_ALPHA_MAX:
-        reason = f"an alphanumeric sender has at most {SENDER_ALPHA_MAX} characters"
     elif not is_gsm7(sender) or any(ch in "\n\r\x0c" for ch in sender):
         reason = "an alphanumeric sender may only use characters of the GSM 7-bit alphabet, on one line"
+    elif count_segments(sender).units > SENDER_ALPHA_MAX:  # septets: an extension character takes two
+        reason = f"an alphanumeric sender has at most {SENDER_ALPHA_MAX} characters"
+    elif not any(ch.isalnum() for ch in sender):
+        reason = "it has no letter or digit"
     else:
         return []
     return [problem("invalid_sender", path, f"sender {sender!r} is not valid: {reason}")]
