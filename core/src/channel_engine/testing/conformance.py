@@ -258,7 +258,7 @@ def _rewrite_discriminators(document: dict[str, Any]) -> dict[str, Any]:
         base_ref = COMPONENTS + name + BASE_SUFFIX
         branches = [
             {
-                "allOf": [{"$ref": base_ref}, {"$ref": target}],
+                "allOf": [{"$ref": base_ref}, {"$ref": target if "#" in target else COMPONENTS + target}],
                 "properties": {prop: {"const": key}},
                 "required": [prop],
             }
