@@ -28,7 +28,8 @@ REPORT_CONTENT_TYPE = "application/json"
 def build_requests(
     channel: str, messages: list[OutboundMessage], webhooks: WebhookUrls, max_batch: int
 ) -> list[ProviderRequest]:
-    """The requests that send `messages`, in the order the messages came."""
+    """The requests that send `messages`: grouped by request-level options (in order of first appearance),
+    each group cut into requests of at most `max_batch` messages."""
     groups: dict[str, tuple[dict[str, Any], list[OutboundMessage]]] = {}
     for message in messages:
         options = request_options(message, webhooks)
