@@ -210,10 +210,9 @@ class Simulator:
         """Record the sends, queue their reports, and return their submit statuses."""
         now = asyncio.get_running_loop().time()
         sent_at = infobip_time(time.time())
-        soon: list[Job] = []  # after report_delay
-        later: list[
-            Job
-        ] = []  # after twice report_delay: final reports after intermediate ones, clicks, replies
+        soon: list[Job] = []  # due after report_delay
+        # due after twice report_delay: final reports that follow an intermediate one, clicks, replies
+        later: list[Job] = []
         statuses: list[Outcome] = []
         accepted = self.accepted
         count_messages = getattr(endpoint, "count_messages", None)
@@ -239,18 +238,12 @@ class Simulator:
                         send.message_count = count_messages(text)
             if magic.final is None:
                 continue
-            if send.delivery_url:
-                final = Job(REPORT, send.delivery_url, endpoint, send, sent_at=sent_at, outcome=magic.final)
+            dlr_url = send.delivery_url
+            if dlr_url:
+                final = Job(REPORT, dlr_url, endpoint, send, sent_at=sent_at, outcome=magic.final)
                 if magic.intermediate is not None and send.intermediate_report:
                     soon.append(
-                        Job(
-                            REPORT,
-                            send.delivery_url,
-                            endpoint,
-                            send,
-                            sent_at=sent_at,
-                            outcome=magic.intermediate,
-                        )
+                        Job(REPORT, dlr_url, endpoint, send, sent_at=sent_at, outcome=magic.intermediate)
                     )
                     later.append(final)
                 else:
@@ -261,17 +254,10 @@ class Simulator:
                     Job(CLICK, send.tracking_url, endpoint, send, sent_at=sent_at, detail=url) for url in urls
                 ]
             if magic.reply and self.inbound_url:
-                url = self.inbound_url.replace("{channel}", endpoint.channel)
+                mo_url = self.inbound_url.replace("{channel}", endpoint.channel)
+                mo_id = str(uuid.uuid4())
                 later.append(
-                    Job(
-                        INBOUND,
-                        url,
-                        endpoint,
-                        send,
-                        sent_at=sent_at,
-                        detail=magic.reply,
-                        ref=str(uuid.uuid4()),
-                    )
+                    Job(INBOUND, mo_url, endpoint, send, sent_at=sent_at, detail=magic.reply, ref=mo_id)
                 )
         if soon:
             self.reporter.schedule(now + self.report_delay, soon)
