@@ -164,6 +164,10 @@ def test_other_channels_need_no_text():
         ("ж" * 134, 2),
         ("ж" * 135, 3),
         ("a" * 150 + "😀", 3),  # one character outside GSM makes the text UCS-2; an emoji is two units
+        ("a" * 152 + "{" + "a" * 152, 3),  # 306 septets, but the escape pair may not straddle two parts
+        ("a" * 151 + "{" + "a" * 153, 2),
+        ("ж" * 66 + "😀" + "ж" * 66, 3),  # 134 units, but the surrogate pair moves whole to part two
+        ("ж" * 65 + "😀" + "ж" * 67, 2),
     ],
 )
 def test_sms_part_count(text, parts):
