@@ -10,6 +10,9 @@ from .errors import ConfigError
 from .secret_box import Secret
 
 HMAC_ALGORITHMS = ("md5", "sha1", "sha224", "sha256", "sha384", "sha512")
+# What one engine process does: take requests and webhooks (intake), send to Infobip (dispatch), hand
+# reports to hosts (delivery). One process does all three; on a shared store they can be split up.
+ROLES = ("intake", "dispatch", "delivery")
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,7 @@ class Settings:
     max_attempts: int = 12
     provider_concurrency: int = 8
     account_rate: float = 100.0  # requests per second per Infobip account (aiolimiter)
+    roles: frozenset[str] = frozenset(ROLES)
 
     @property
     def base_url(self) -> str:
@@ -86,6 +90,9 @@ def from_env(**overrides: object) -> Settings:
         raise ConfigError(
             "set both CHANNEL_ENGINE_WEBHOOK_USER and CHANNEL_ENGINE_WEBHOOK_PASSWORD, or neither"
         )
+    roles = frozenset(r.strip() for r in (env("CHANNEL_ENGINE_ROLES") or ",".join(ROLES)).split(",") if r.strip())
+    if not roles or not roles <= set(ROLES):
+        raise ConfigError(f"CHANNEL_ENGINE_ROLES must name some of {', '.join(ROLES)}")
     settings = Settings(
         data_dir=Path(env("CHANNEL_ENGINE_DATA_DIR") or "channel-engine-data"),
         host=env("CHANNEL_ENGINE_HOST") or "127.0.0.1",
@@ -95,5 +102,6 @@ def from_env(**overrides: object) -> Settings:
         store_url=env("CHANNEL_ENGINE_STORE"),
         webhook_auth=auth,
         account_rate=_number("CHANNEL_ENGINE_ACCOUNT_RATE", 100.0),
+        roles=roles,
     )
     return replace(settings, **overrides)  # type: ignore[arg-type]

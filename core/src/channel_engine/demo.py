@@ -22,13 +22,13 @@ from .progress import Progress
 
 # (share of the campaign, last three digits of the number, what the simulator does with it)
 MIX: list[tuple[float, str | None, str]] = [
-    (0.880, None, "delivered"),
+    (0.8834, None, "delivered"),
     (0.030, "991", "undeliverable"),
     (0.030, "992", "rejected"),
     (0.020, "993", "expired"),
     (0.010, "994", "pending forever"),
-    (0.002, "995", "HTTP 429 once, then delivered"),
-    (0.002, "996", "HTTP 500 once, then delivered"),
+    (0.0003, "995", "HTTP 429 once, then delivered"),
+    (0.0003, "996", "HTTP 500 once, then delivered"),
     (0.016, "997", "delivered and clicked"),
     (0.010, "998", "delivered and replied to"),
 ]

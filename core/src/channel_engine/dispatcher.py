@@ -77,6 +77,7 @@ class Dispatcher:
         self.clock = clock
         self._slots = asyncio.Semaphore(concurrency)
         self.max_groups = concurrency * 2
+        self._streaks: dict[str, int] = {}  # account -> requests failed in a row (429, 5xx, network)
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._in_flight: set[asyncio.Task[None]] = set()
@@ -165,9 +166,12 @@ class Dispatcher:
                 body = await self.provider.send(account, request)
             except ProviderError as exc:
                 self.metrics.observe_provider(time.perf_counter() - started, ok=False)
-                await self._provider_failed(request, exc, attempts)
+                if exc.retryable:
+                    self._streaks[account.name] = self._streaks.get(account.name, 0) + 1
+                await self._provider_failed(request, exc, attempts, self._streaks.get(account.name, 1))
                 return
             self.metrics.observe_provider(time.perf_counter() - started, ok=True)
+            self._streaks[account.name] = 0
         outcomes = self.plugins.hook.parse_send_response(channel=channel, request=request, body=body)
         await self._record_outcomes(request, outcomes or [], attempts)
 
@@ -196,11 +200,11 @@ class Dispatcher:
             await self._retry(unanswered, "the provider's answer did not list these messages", attempts)
 
     async def _provider_failed(
-        self, request: ProviderRequest, exc: ProviderError, attempts: dict[str | None, int]
+        self, request: ProviderRequest, exc: ProviderError, attempts: dict[str | None, int], streak: int
     ) -> None:
         ids = request.message_ids
         if exc.retryable:
-            await self._retry(ids, exc.message, attempts, retry_after=exc.retry_after)
+            await self._retry(ids, exc.message, attempts, retry_after=exc.retry_after, streak=streak)
             return
         named = {}
         for prop, violation in exc.violations:
@@ -225,7 +229,11 @@ class Dispatcher:
         reason: str,
         attempts: dict[str | None, int],
         retry_after: float | None = None,
+        streak: int = 1,
     ) -> None:
+        """Back to the queue, or failed for good after `max_attempts`. The backoff grows with the account's
+        run of failed requests (429 and 5xx are about the account, not the message), so one bad moment
+        does not slow every later batch that happens to share a message with it."""
         now = self.clock()
         give_up = [mid for mid in ids if attempts.get(mid, 1) >= self.retry.max_attempts]
         if give_up:
@@ -235,9 +243,11 @@ class Dispatcher:
             self.metrics.failed += len(give_up)
         again = [mid for mid in ids if attempts.get(mid, 1) < self.retry.max_attempts]
         if again:
-            worst = max(attempts.get(mid, 1) for mid in again)
-            await self.store.retry_later(again, now + self.retry.delay(worst, retry_after), reason, now)
+            delay = self.retry.delay(streak, retry_after)
+            log.info("sending %d message(s) again in %.1f s: %s", len(again), delay, reason)
+            await self.store.retry_later(again, now + delay, reason, now)
             self.metrics.retried += len(again)
+            self.wake()  # the loop may be asleep until a later due time: let it plan for this one
 
 
 def _reason(outcome: SendOutcome) -> str:

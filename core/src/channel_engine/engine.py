@@ -146,8 +146,10 @@ class Engine:
         await self._load_accounts()
         if self.simulator is not None:
             await self.simulator.start()
-        await self.dispatcher.start()
-        await self.delivery.start()
+        if "dispatch" in self.settings.roles:
+            await self.dispatcher.start()
+        if "delivery" in self.settings.roles:
+            await self.delivery.start()
 
     async def stop(self) -> None:
         await self.dispatcher.stop()

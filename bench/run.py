@@ -1,0 +1,184 @@
+"""Benchmarks: intake against a bare starlette endpoint, and end-to-end SMS per second.
+
+    python3 dev.py bench [--quick]
+
+Every figure is compared with a baseline measured in the same run on the same machine, because the machine
+is shared and noisy: the ratio is the result, the absolute numbers are context. Results are written to
+bench/results.md (and printed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from loadgen import build_request, run_load  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+PYTHON = sys.executable
+
+
+def message(i: int) -> dict:
+    return {
+        "channel": "sms",
+        "destination": f"4179{i:09d}",
+        "sender": "Bench",
+        "content": {"text": f"Hello {i}, your order has shipped: https://example.com/o/{i}"},
+        "options": {"callbackData": f"order={i}"},
+    }
+
+
+class Proc:
+    """A server in a subprocess; its base URL is read from the line it prints when listening."""
+
+    def __init__(self, args: list[str], env: dict[str, str] | None = None) -> None:
+        self.proc = subprocess.Popen(
+            args, cwd=ROOT, env={**os.environ, **(env or {})}, stderr=subprocess.PIPE, text=True
+        )
+        self.url = ""
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            found = re.search(r"(http://127\.0\.0\.1:\d+)", line)
+            if found:
+                self.url = found.group(1)
+                break
+        if not self.url:
+            raise RuntimeError(f"{args} did not start")
+
+    def ready(self) -> None:
+        """Wait until it answers (uvicorn binds before the app's start-up completes)."""
+        for _ in range(200):
+            try:
+                httpx.get(self.url + "/healthz", timeout=1)
+                return
+            except httpx.TransportError:
+                time.sleep(0.05)
+        raise RuntimeError(f"{self.url} never answered")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def engine(data_dir: str, roles: str | None = None) -> Proc:
+    env = {"CHANNEL_ENGINE_DATA_DIR": data_dir}
+    if roles:
+        env["CHANNEL_ENGINE_ROLES"] = roles
+    args = [PYTHON, "-m", "channel_engine.cli", "serve", "--port", "0", "--log-level", "warning"]
+    return Proc(args, env)
+
+
+async def intake(batch: int, connections: int, total_messages: int) -> dict:
+    body = json.dumps({"messages": [message(i) for i in range(batch)]} if batch > 1 else message(0)).encode()
+    requests = max(connections, total_messages // batch)
+    out = {}
+    bare = Proc([PYTHON, str(ROOT / "bench" / "bare_app.py")])
+    try:
+        bare.ready()
+        await run_load(bare.url + "/v1/messages", build_request(bare.url + "/v1/messages", body), connections=connections, total=min(200, requests))
+        result = await run_load(bare.url + "/v1/messages", build_request(bare.url + "/v1/messages", body), connections=connections, total=requests)
+        out["bare"] = result.per_second * batch
+    finally:
+        bare.stop()
+    with tempfile.TemporaryDirectory() as data:
+        eng = engine(data, roles="intake")
+        try:
+            eng.ready()
+            url = eng.url + "/v1/messages"
+            await run_load(url, build_request(url, body), connections=connections, total=min(200, requests))
+            result = await run_load(url, build_request(url, body), connections=connections, total=requests)
+            if set(result.statuses) != {202}:
+                raise RuntimeError(f"intake answered {result.statuses}")
+            out["engine"] = result.per_second * batch
+        finally:
+            eng.stop()
+    out["ratio"] = out["engine"] / out["bare"]
+    return out
+
+
+def _states(metrics_text: str) -> dict[str, int]:
+    return {m.group(1): int(float(m.group(2))) for m in re.finditer(r'channel_engine_messages\{state="(\w+)"\} (\S+)', metrics_text)}
+
+
+async def end_to_end(total: int, batch: int) -> dict:
+    """Messages per second from the first POST until every message has its final delivery report, with the
+    engine on embedded defaults (SQLite, in-process simulator) in one process."""
+    with tempfile.TemporaryDirectory() as data:
+        eng = engine(data)
+        try:
+            eng.ready()
+            async with httpx.AsyncClient(base_url=eng.url, timeout=60) as client:
+                chunks = [[message(i) for i in range(s, min(total, s + batch))] for s in range(0, total, batch)]
+                started = time.perf_counter()
+
+                async def post(chunks: list) -> None:
+                    while chunks:
+                        response = await client.post("/v1/messages", json={"messages": chunks.pop()})
+                        response.raise_for_status()
+
+                await asyncio.gather(*(post(chunks) for _ in range(4)))
+                intake_done = time.perf_counter() - started
+                while True:
+                    states = _states((await client.get("/metrics")).text)
+                    if states.get("DELIVERED", 0) >= total:
+                        break
+                    if time.perf_counter() - started > 600:
+                        raise RuntimeError(f"not all delivered: {states}")
+                    await asyncio.sleep(0.05)
+                seconds = time.perf_counter() - started
+        finally:
+            eng.stop()
+    return {"messages": total, "seconds": seconds, "per_second": total / seconds, "intake_seconds": intake_done}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="smaller runs, for a smoke test")
+    args = parser.parse_args()
+    scale = 0.2 if args.quick else 1.0
+    rows = []
+    for batch, connections in ((1, 16), (100, 8), (1000, 4)):
+        total = int((20_000 if batch == 1 else 200_000) * scale)
+        r = asyncio.run(intake(batch, connections, total))
+        rows.append((batch, connections, r))
+        print(f"intake batch={batch:<5} bare {r['bare']:>9,.0f} msg/s  engine {r['engine']:>9,.0f} msg/s  ratio {r['ratio']:.2f}")
+    e2e = asyncio.run(end_to_end(int(50_000 * scale), 1000))
+    print(f"end to end: {e2e['messages']:,} SMS in {e2e['seconds']:.1f} s = {e2e['per_second']:,.0f} SMS/s")
+    write_results(rows, e2e)
+    return 0
+
+
+def write_results(rows: list, e2e: dict) -> None:
+    lines = [
+        "| benchmark | baseline (bare starlette) | Channel Engine | ratio | goal |",
+        "|---|---|---|---|---|",
+    ]
+    for batch, connections, r in rows:
+        what = "1 message per request" if batch == 1 else f"{batch} messages per request"
+        lines.append(
+            f"| intake, {what}, {connections} connections | {r['bare']:,.0f} msg/s | {r['engine']:,.0f} msg/s "
+            f"| {r['ratio']:.2f} | ≥ 0.5 |"
+        )
+    lines.append(
+        f"| end to end, {e2e['messages']:,} SMS, embedded defaults | – | {e2e['per_second']:,.0f} SMS/s "
+        f"| – | ≥ 5,000 SMS/s |"
+    )
+    (ROOT / "bench" / "results.md").write_text("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
