@@ -60,7 +60,7 @@ def api_routes(engine: Engine) -> list[Route]:
             return error(400, f"the body is not valid JSON: {exc}")
         single = isinstance(body, dict) and "messages" not in body
         if single:
-            raws, path = [body], "$"
+            raws, path = [body], None
         elif isinstance(body, dict) and isinstance(body["messages"], list):
             raws, path = body["messages"], "$.messages"
         else:

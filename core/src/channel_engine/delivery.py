@@ -44,6 +44,7 @@ class HostDelivery:
         self._slots = asyncio.Semaphore(concurrency)
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._next_retry = 0.0
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="host-delivery")
@@ -88,6 +89,7 @@ class HostDelivery:
             except Exception as exc:
                 self.metrics.host_deliveries[(item.host, "error")] += 1
                 due = self.clock() + self.retry.delay(item.attempts + 1)
+                self._next_retry = min(self._next_retry, due) if self._next_retry > self.clock() else due
                 log.warning(
                     "handing a report to host %s failed (attempt %d): %s", item.host, item.attempts + 1, exc
                 )

@@ -129,7 +129,7 @@ class Engine:
 
         key = self.box.derive("simulator-api-key")
         self.simulator = simulator_from_plugins(
-            self.plugins, api_keys={key}, inbound_url=self.webhook_url("sms", "inbound")
+            self.plugins, api_keys={key}, inbound_url=self.webhook_url("{channel}", "inbound")
         )
         self.accounts.add(
             make_account(

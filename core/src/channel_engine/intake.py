@@ -83,12 +83,14 @@ class Intake:
             ]
         return found
 
-    async def submit(self, raws: list[Any], path: str = "$.messages") -> list[Verdict]:
-        """Validate each message, store the good ones in one durable write, and say what became of each."""
+    async def submit(self, raws: list[Any], path: str | None = "$.messages") -> list[Verdict]:
+        """Validate each message, store the good ones in one durable write, and say what became of each.
+
+        Problem paths start at `path[i]`; with `path=None` (one message sent on its own) at `$`."""
         verdicts: list[Verdict] = []
         accepted: list[OutboundMessage] = []
         for i, raw in enumerate(raws):
-            message, problems = self.check(raw, i, f"{path}[{i}]")
+            message, problems = self.check(raw, i, f"{path}[{i}]" if path else "$")
             if problems or message is None:
                 verdicts.append(Verdict(index=i, problems=problems))
                 continue

@@ -3,7 +3,6 @@ known before the app starts (the engine puts it in the webhook URLs it gives Inf
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import socket
 from collections.abc import AsyncIterator
@@ -27,12 +26,14 @@ def url_of(sock: socket.socket) -> str:
     return f"http://{'[' + host + ']' if ':' in host else host}:{port}"
 
 
-def make_server(app: Any, *, log_level: str = "warning", access_log: bool = False) -> uvicorn.Server:
+def make_server(
+    app: Any, *, log_level: str = "warning", access_log: bool = False, lifespan: str = "on"
+) -> uvicorn.Server:
     config = uvicorn.Config(
         app,
         log_level=log_level,
         access_log=access_log,
-        lifespan="on",
+        lifespan=lifespan,  # type: ignore[arg-type]
         loop="none",  # run in the caller's event loop
         http="httptools",
         timeout_graceful_shutdown=5,
@@ -43,17 +44,19 @@ def make_server(app: Any, *, log_level: str = "warning", access_log: bool = Fals
 
 @contextlib.asynccontextmanager
 async def serving(app: Any, sock: socket.socket | None = None, **options: Any) -> AsyncIterator[str]:
-    """Serve `app` in this event loop until the block ends; yields its base URL once it accepts calls."""
+    """Serve `app` in this event loop until the block ends; yields its base URL once the app's start-up
+    (lifespan) has completed and the socket accepts calls."""
     sock = sock or bind()
     server = make_server(app, **options)
-    task = asyncio.create_task(server.serve(sockets=[sock]))
+    server.config.load()
+    # Server.serve() would also install signal handlers and poll for an exit flag; startup() and
+    # shutdown() are the two halves of it an embedded server needs.
+    server.lifespan = server.config.lifespan_class(server.config)
     try:
-        while not server.started:
-            if task.done():
-                task.result()  # raises the start-up error (e.g. the app's lifespan failed)
-                raise RuntimeError("the server stopped before it started")
-            await asyncio.sleep(0.01)
+        await server.startup(sockets=[sock])
+    except SystemExit as exc:  # uvicorn's way of saying the lifespan start-up failed
+        raise RuntimeError(f"the app failed to start under uvicorn (exit code {exc.code})") from None
+    try:
         yield url_of(sock)
     finally:
-        server.should_exit = True
-        await task
+        await server.shutdown(sockets=[sock])

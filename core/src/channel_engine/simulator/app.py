@@ -86,6 +86,8 @@ class Simulator:
         self.links: dict[str, list[ShortLink]] = {}
         self.delivered_text: dict[str, str] = {}
         self.requests = 0
+        self.accepted_total = 0  # distinct messages accepted since start (not capped like `accepted`)
+        self._accept_waiters: list[tuple[int, asyncio.Future[None]]] = []
         self.duplicates = 0
         self.refused = 0
         self._failed_once: set[str] = set()
@@ -121,6 +123,21 @@ class Simulator:
         has been posted (or given up on, see `reporter.dropped`). Messages with nothing to report count as
         done. Raises TimeoutError after `timeout` seconds."""
         await self.reporter.wait(message_ids, timeout)
+
+    async def wait_accepted(self, count: int, timeout: float | None = 10.0) -> None:
+        """Return once `count` distinct messages have been accepted since start."""
+        if self.accepted_total >= count:
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._accept_waiters.append((count, future))
+        await asyncio.wait_for(future, timeout)
+
+    def _wake_accept_waiters(self) -> None:
+        for count, future in list(self._accept_waiters):
+            if self.accepted_total >= count:
+                if not future.done():
+                    future.set_result(None)
+                self._accept_waiters.remove((count, future))
 
     def stats(self) -> dict[str, int]:
         r = self.reporter
@@ -224,6 +241,7 @@ class Simulator:
                 statuses.append(REJECTED_DUPLICATE_MESSAGE_ID)
                 continue
             accepted[mid] = send
+            self.accepted_total += 1
             self._remember(mid)
             statuses.append(magic.submit)
             links: list[ShortLink] = []
@@ -259,6 +277,7 @@ class Simulator:
                 later.append(
                     Job(INBOUND, mo_url, endpoint, send, sent_at=sent_at, detail=magic.reply, ref=mo_id)
                 )
+        self._wake_accept_waiters()
         if soon:
             self.reporter.schedule(now + self.report_delay, soon)
         if later:

@@ -13,6 +13,7 @@ from ..plugins import Plugins, get_plugin_manager
 
 if TYPE_CHECKING:
     from ..store.sqlite import SQLiteStore
+    from .harness import Harness
 
 
 @pytest.fixture
@@ -30,3 +31,13 @@ async def sqlite_store(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
     await store.open()
     yield store
     await store.close()
+
+
+@pytest_asyncio.fixture
+async def engine_harness(tmp_path: Path) -> AsyncIterator[Harness]:
+    """A running engine on embedded defaults (SQLite in tmp_path, the built-in simulator), served over
+    loopback HTTP, with a RecordingHost (`harness.recorder`) to await reports through the real outbox."""
+    from .harness import run_engine
+
+    async with run_engine(tmp_path / "engine") as harness:
+        yield harness

@@ -15,17 +15,17 @@ Start-up and shut-down are awaited, never slept for.
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any, Literal
 
 import msgspec
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+
+from ..server import bind, serving
 
 
 @asynccontextmanager
@@ -38,26 +38,10 @@ async def serve_app(
 ) -> AsyncIterator[str]:
     """Serve `app` under uvicorn on a free port of `host`; yields the base URL. The app's lifespan runs
     before the first request and after the last."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock = bind(host, 0)
     try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, 0))
-        sock.setblocking(False)
-        port = sock.getsockname()[1]
-        config = uvicorn.Config(app, lifespan=lifespan, log_level=log_level, access_log=False)
-        config.load()
-        server = uvicorn.Server(config)
-        # Server.serve() would also install signal handlers and poll for exit every 0.1 s; startup() and
-        # shutdown() are the two halves of it that a test needs.
-        server.lifespan = config.lifespan_class(config)
-        try:
-            await server.startup(sockets=[sock])
-        except SystemExit as exc:  # uvicorn's way of saying the lifespan start-up failed
-            raise RuntimeError(f"the app failed to start under uvicorn (exit code {exc.code})") from None
-        try:
-            yield f"http://{host}:{port}"
-        finally:
-            await server.shutdown(sockets=[sock])
+        async with serving(app, sock, lifespan=lifespan, log_level=log_level) as url:
+            yield url
     finally:
         sock.close()
 
