@@ -3,7 +3,6 @@ uvicorn settings as the engine."""
 
 from __future__ import annotations
 
-import asyncio
 import sys
 
 from starlette.applications import Starlette

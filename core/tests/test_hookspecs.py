@@ -18,7 +18,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_there_are_hooks():
-    assert {"register_channels", "validate_message", "build_payload", "normalize_report", "deliver_report"} <= set(HOOKS)
+    assert {
+        "register_channels",
+        "validate_message",
+        "build_payload",
+        "normalize_report",
+        "deliver_report",
+    } <= set(HOOKS)
 
 
 @pytest.mark.parametrize("name", HOOKS)
@@ -32,7 +38,11 @@ def test_hook_is_documented(name):
 
 @pytest.mark.parametrize("name", HOOKS)
 def test_hook_has_a_test(name):
-    tests = [*ROOT.glob("core/tests/test_*.py"), *ROOT.glob("plugins/*/tests/test_*.py"), *ROOT.glob("tests/test_*.py")]
+    tests = [
+        *ROOT.glob("core/tests/test_*.py"),
+        *ROOT.glob("plugins/*/tests/test_*.py"),
+        *ROOT.glob("tests/test_*.py"),
+    ]
     using = [t for t in tests if t.name != "test_hookspecs.py" and name in t.read_text()]
     assert using, f"no test exercises the {name} hook"
 

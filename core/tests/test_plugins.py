@@ -36,7 +36,9 @@ def test_registers_channels_and_hosts_with_their_owner():
 
 def test_two_plugins_claiming_one_channel_fail_at_start_up_naming_both():
     with pytest.raises(PluginError) as caught:
-        get_plugin_manager([ChannelPlugin("alpha", "pigeon"), ChannelPlugin("beta", "pigeon")], entry_points=False)
+        get_plugin_manager(
+            [ChannelPlugin("alpha", "pigeon"), ChannelPlugin("beta", "pigeon")], entry_points=False
+        )
     assert "'pigeon'" in caught.value.message
     assert "'alpha'" in caught.value.message and "'beta'" in caught.value.message
     assert DISABLE_ENV in caught.value.message
@@ -80,7 +82,9 @@ def test_a_misspelt_hook_fails_at_start_up():
 
 def test_disabled_plugins_are_left_out(monkeypatch):
     monkeypatch.setenv(DISABLE_ENV, "alpha, other")
-    plugins = get_plugin_manager([ChannelPlugin("alpha", "pigeon"), ChannelPlugin("beta", "owl")], entry_points=False)
+    plugins = get_plugin_manager(
+        [ChannelPlugin("alpha", "pigeon"), ChannelPlugin("beta", "owl")], entry_points=False
+    )
     assert "pigeon" not in plugins.channels
     assert "owl" in plugins.channels
 

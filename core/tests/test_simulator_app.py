@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+
 from channel_engine import PluginError, hookimpl
 from channel_engine.plugins import get_plugin_manager
 from channel_engine.simulator import NewGenEndpoint, Simulator, create_simulator, simulator_from_plugins

@@ -4,6 +4,7 @@ the magic-destination table; URL shortening."""
 from __future__ import annotations
 
 import pytest
+
 from channel_engine.simulator import (
     MAGIC_DESTINATIONS,
     NewGenEndpoint,

@@ -17,6 +17,8 @@ import httpx
 import jsonschema
 import pytest
 import referencing
+from referencing.jsonschema import DRAFT202012
+
 from channel_engine.reports import infobip_time
 from channel_engine.simulator import NewGenEndpoint, SimulatedSend, create_simulator
 from channel_engine.simulator.apierrors import api_error_body
@@ -28,7 +30,6 @@ from channel_engine.simulator.outcomes import (
 )
 from channel_engine.testing.conformance import check_webhook, spec_dir
 from channel_engine.testing.servers import WebhookReceiver, serve_app
-from referencing.jsonschema import DRAFT202012
 
 # product, send path, delivery-report webhook, inbound webhook, click webhook
 CHANNELS = {

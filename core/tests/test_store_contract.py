@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
 from channel_engine.models import (
     HostRef,
     MessageOptions,

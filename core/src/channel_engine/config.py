@@ -90,7 +90,9 @@ def from_env(**overrides: object) -> Settings:
         raise ConfigError(
             "set both CHANNEL_ENGINE_WEBHOOK_USER and CHANNEL_ENGINE_WEBHOOK_PASSWORD, or neither"
         )
-    roles = frozenset(r.strip() for r in (env("CHANNEL_ENGINE_ROLES") or ",".join(ROLES)).split(",") if r.strip())
+    roles = frozenset(
+        r.strip() for r in (env("CHANNEL_ENGINE_ROLES") or ",".join(ROLES)).split(",") if r.strip()
+    )
     if not roles or not roles <= set(ROLES):
         raise ConfigError(f"CHANNEL_ENGINE_ROLES must name some of {', '.join(ROLES)}")
     settings = Settings(

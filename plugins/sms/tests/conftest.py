@@ -8,6 +8,7 @@ from typing import Any
 
 import msgspec
 import pytest
+
 from channel_engine import OutboundMessage, WebhookUrls
 
 MakeMessage = Callable[..., OutboundMessage]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from channel_engine.testing import conformance
 from channel_engine.testing.conformance import SpecError, check_request, check_webhook
 from channel_engine_sms import build_payload

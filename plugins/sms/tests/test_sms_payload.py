@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from channel_engine import ChannelEngineError, ProviderRequest
 from channel_engine.plugins import get_plugin_manager
 from channel_engine_sms import build_payload

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 
 import pytest
+
 from channel_engine.testing.conformance import check_webhook, webhook_examples
 from channel_engine_sms import normalize_report
 

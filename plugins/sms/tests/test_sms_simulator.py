@@ -4,6 +4,7 @@ requests is valid Infobip SMS webhooks that our parser reads back."""
 from __future__ import annotations
 
 import pytest
+
 from channel_engine import click_report
 from channel_engine.plugins import get_plugin_manager
 from channel_engine.simulator import Outcome

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import msgspec
 import pytest
+
 from channel_engine import MessageOptions, UrlOptions, ValidityPeriod
 from channel_engine_sms import validate_message
 from channel_engine_sms.validation import MAX_SEGMENTS

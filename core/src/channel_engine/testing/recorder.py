@@ -29,7 +29,9 @@ class RecordingHost:
         register(Host(self.name, "records reports for tests"))
 
     @hookimpl
-    def deliver_report(self, host: str, report: Report, message: OutboundMessage | None) -> Awaitable[None] | None:
+    def deliver_report(
+        self, host: str, report: Report, message: OutboundMessage | None
+    ) -> Awaitable[None] | None:
         if host != self.name:
             return None
         return self._take(report)
