@@ -107,3 +107,16 @@ def test_installed_plugins_are_found_through_the_entry_point_group():
 
     for ep in entry_points(group="channel_engine"):
         assert ep.name in names
+
+
+async def test_deliver_report_answers_only_for_its_own_host():
+    from channel_engine import OutboundMessage, Report
+
+    plugins = get_plugin_manager(entry_points=False)
+    report = Report(kind="DELIVERY", channel="sms", message_id="m")
+    message = OutboundMessage(channel="sms", destination="41793026727")
+    assert plugins.hook.deliver_report(host="nobody", report=report, message=message) is None
+    # The api host without a notifyUrl has nowhere to send: it completes at once.
+    pending = plugins.hook.deliver_report(host="api", report=report, message=message)
+    assert pending is not None
+    await pending

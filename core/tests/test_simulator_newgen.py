@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from channel_engine.segments import binary_sms_count, sms_count
 from channel_engine.simulator import (
     MAGIC_DESTINATIONS,
     NewGenEndpoint,
@@ -18,7 +19,6 @@ from channel_engine.simulator.outcomes import (
     PENDING_ACCEPTED,
     UNDELIVERABLE_NOT_DELIVERED,
 )
-from channel_engine.simulator.segments import binary_sms_count, sms_count
 
 SMS = NewGenEndpoint("/sms/3/messages", "sms")
 

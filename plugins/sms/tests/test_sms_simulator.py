@@ -95,9 +95,7 @@ def test_what_the_simulator_sends_back_is_valid_and_parses(endpoint, make_messag
     "text",
     ["a" * 160, "a" * 161, "a" * 158 + "€", "a" * 159 + "€", "ž" * 70, "ž" * 71, "😀" * 35, "a" * 69 + "😀",
      "ž" * 66 + "😀" + "ž" * 5,
-     pytest.param("a" * 152 + "{" + "a" * 152, marks=pytest.mark.xfail(
-         reason="the core simulator divides septets by 153 and lets an escape pair straddle two parts; "
-         "a real SMSC keeps it whole, so 306 septets here take 3 parts, not 2")),
+     "a" * 152 + "{" + "a" * 152,
      ],
 )  # fmt: skip
 def test_the_simulator_counts_sms_parts_as_we_do(endpoint, make_message, webhooks, text):

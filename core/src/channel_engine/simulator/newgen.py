@@ -19,8 +19,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from ..segments import binary_sms_count, sms_count
 from .endpoints import Outcome, RequestViolation, SimulatedSend
-from .segments import binary_sms_count, sms_count
 
 CALLBACK_DATA_MAX = 4000
 MESSAGE_ID_MAX = 200

@@ -16,13 +16,13 @@ from collections.abc import Callable
 from typing import Any
 
 from channel_engine import Channel, OutboundMessage, Problem, ProviderRequest, Report, WebhookUrls, hookimpl
+from channel_engine.segments import SegmentCount, count_segments
 from channel_engine.simulator import SimulatorEndpoint
 
 from . import simulator
 from .channels import CHANNELS, NAMES
 from .payload import build_requests
 from .reports import normalize
-from .segments import SegmentCount, count_segments
 from .validation import validate
 
 __all__ = ["SegmentCount", "count_segments"]

@@ -30,8 +30,7 @@ import re
 from typing import Any
 
 from channel_engine import OutboundMessage, Problem, problem
-
-from .segments import count_segments, is_gsm7
+from channel_engine.segments import count_segments, is_gsm7
 
 # No Infobip spec sets a maxLength on `text`, and Infobip splits long texts itself. The hard ceiling is the
 # concatenation header (3GPP TS 23.040 §9.2.3.24.1): it counts parts in one octet, so no SMS can have more

@@ -63,3 +63,15 @@ def _fill(encoding: Encoding, widths: list[int], single: int, part: int) -> Segm
             segments, used = segments + 1, 0
         used += width
     return SegmentCount(encoding, units, segments, part - used)
+
+
+def sms_count(text: str | None) -> int:
+    """The number of SMS parts `text` is sent as (at least 1)."""
+    return count_segments(text or "").segments
+
+
+def binary_sms_count(hex_text: str) -> int:
+    """The number of SMS parts of binary content given as hex (two digits a byte): 140 octets in one SMS,
+    134 per part."""
+    octets = len(hex_text.replace(" ", "")) // 2
+    return 1 if octets <= 140 else -(-octets // 134)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from channel_engine.segments import GSM7_BASIC, GSM7_EXTENSION, SegmentCount, count_segments, is_gsm7
 from channel_engine.testing.conformance import spec_document
-from channel_engine_sms.segments import GSM7_BASIC, GSM7_EXTENSION, SegmentCount, count_segments, is_gsm7
 
 
 def test_the_alphabets_have_their_standard_sizes():
