@@ -64,7 +64,8 @@ def build_payload(
 
     Put as many messages into one request as the API allows; split where request-level options differ.
     Every destination must carry the message's own `id` as its messageId. Return None when `channel` is not
-    yours. Stops at the first non-None answer."""
+    yours. Raise ChannelEngineError to fail the messages with its sentence as the reason. Stops at the first
+    non-None answer."""
 
 
 @hookspec(firstresult=True)

@@ -91,42 +91,33 @@ def get_plugin_manager(extra: list[object] | None = None, *, entry_points: bool 
     return plugins
 
 
+def _registrar(kind: type, registry: dict, owner: str):  # type: ignore[no-untyped-def,type-arg]
+    """The `register` callable handed to one plugin's register hook for channels or hosts."""
+    label = kind.__name__.lower()
+
+    def register(item: Channel | Host) -> None:
+        if not isinstance(item, kind):
+            raise PluginError(f"plugin {owner!r} registered {item!r}, which is not a {kind.__name__}")
+        other = registry.get(item.name)
+        if other is not None:
+            raise PluginError(
+                f"{label} {item.name!r} is claimed by two plugins: {other.plugin!r} and {owner!r}; "
+                f"uninstall one or disable it with {DISABLE_ENV}={owner}"
+            )
+        registry[item.name] = replace(item, plugin=owner)
+
+    return register
+
+
 def _collect(plugins: Plugins) -> None:
     """Run the register hooks one plugin at a time, so a clash names both plugins."""
     pm = plugins.pm
     for name, plugin in pm.list_name_plugin():
         if plugin is None:
             continue
-
-        def add_channel(channel: Channel, _owner: str = name) -> None:
-            if not isinstance(channel, Channel):
-                raise PluginError(f"plugin {_owner!r} registered {channel!r}, which is not a Channel")
-            other = plugins.channels.get(channel.name)
-            if other is not None:
-                raise PluginError(
-                    f"channel {channel.name!r} is claimed by two plugins: {other.plugin!r} and {_owner!r}; "
-                    f"uninstall one or disable it with {DISABLE_ENV}={_owner}"
-                )
-            plugins.channels[channel.name] = _owned(channel, _owner)
-
-        def add_host(host: Host, _owner: str = name) -> None:
-            if not isinstance(host, Host):
-                raise PluginError(f"plugin {_owner!r} registered {host!r}, which is not a Host")
-            other = plugins.hosts.get(host.name)
-            if other is not None:
-                raise PluginError(
-                    f"host {host.name!r} is claimed by two plugins: {other.plugin!r} and {_owner!r}; "
-                    f"uninstall one or disable it with {DISABLE_ENV}={_owner}"
-                )
-            plugins.hosts[host.name] = _owned(host, _owner)
-
         for impl in pm.hook.register_channels.get_hookimpls():
             if impl.plugin is plugin:
-                impl.function(register=add_channel)
+                impl.function(register=_registrar(Channel, plugins.channels, name))
         for impl in pm.hook.register_hosts.get_hookimpls():
             if impl.plugin is plugin:
-                impl.function(register=add_host)
-
-
-def _owned(item: Channel | Host, owner: str):  # type: ignore[no-untyped-def]
-    return replace(item, plugin=owner)
+                impl.function(register=_registrar(Host, plugins.hosts, name))
