@@ -32,7 +32,7 @@ PYTHON = sys.executable
 def message(i: int) -> dict:
     return {
         "channel": "sms",
-        "destination": f"4179{i:09d}",
+        "destination": f"4179{i:07d}0{i % 100:02d}",  # never a magic ending (991-999)
         "sender": "Bench",
         "content": {"text": f"Hello {i}, your order has shipped: https://example.com/o/{i}"},
         "options": {"callbackData": f"order={i}"},

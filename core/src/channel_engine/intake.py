@@ -6,8 +6,8 @@ Each message is judged on its own: the good ones of a batch are accepted even wh
 
 from __future__ import annotations
 
+import os
 import time
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -89,13 +89,15 @@ class Intake:
         Problem paths start at `path[i]`; with `path=None` (one message sent on its own) at `$`."""
         verdicts: list[Verdict] = []
         accepted: list[OutboundMessage] = []
+        # Random 128-bit ids, as uuid4().hex but with one system call for the whole batch.
+        fresh_ids = os.urandom(16 * len(raws)).hex()
         for i, raw in enumerate(raws):
             message, problems = self.check(raw, i, f"{path}[{i}]" if path else "$")
             if problems or message is None:
                 verdicts.append(Verdict(index=i, problems=problems))
                 continue
             if message.id is None:
-                message = msgspec.structs.replace(message, id=uuid.uuid4().hex)
+                message = msgspec.structs.replace(message, id=fresh_ids[32 * i : 32 * i + 32])
             accepted.append(message)
             verdicts.append(Verdict(index=i, id=message.id))
         if accepted:

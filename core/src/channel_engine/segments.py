@@ -13,6 +13,7 @@ Counts assume the default alphabet with no national language shift tables: a mes
 
 from __future__ import annotations
 
+import re
 from typing import Literal, NamedTuple
 
 Encoding = Literal["GSM7", "UCS2"]
@@ -40,25 +41,33 @@ class SegmentCount(NamedTuple):
     remaining: int
 
 
+# Precompiled once: a character class test in C is far faster than a Python loop on the intake path.
+_NOT_GSM7 = re.compile("[^" + re.escape("".join(sorted(GSM7_BASIC | GSM7_EXTENSION))) + "]")
+_GSM7_DOUBLE = re.compile("[" + re.escape("".join(sorted(GSM7_EXTENSION))) + "]")
+_ASTRAL = re.compile("[\U00010000-\U0010FFFF]")
+
+
 def is_gsm7(text: str) -> bool:
-    return all(ch in GSM7_BASIC or ch in GSM7_EXTENSION for ch in text)
+    return _NOT_GSM7.search(text) is None
 
 
 def count_segments(text: str) -> SegmentCount:
     """Encoding, size and number of SMS parts of `text`. An empty text is one (empty) SMS."""
     if is_gsm7(text):
-        widths = [2 if ch in GSM7_EXTENSION else 1 for ch in text]
-        return _fill("GSM7", widths, GSM7_SINGLE, GSM7_PART)
-    widths = [2 if ord(ch) > 0xFFFF else 1 for ch in text]
-    return _fill("UCS2", widths, UCS2_SINGLE, UCS2_PART)
-
-
-def _fill(encoding: Encoding, widths: list[int], single: int, part: int) -> SegmentCount:
-    units = sum(widths)
+        encoding: Encoding = "GSM7"
+        single, part, doubles = GSM7_SINGLE, GSM7_PART, _GSM7_DOUBLE
+    else:
+        encoding, single, part, doubles = "UCS2", UCS2_SINGLE, UCS2_PART, _ASTRAL
+    wide = len(doubles.findall(text))
+    units = len(text) + wide
     if units <= single:
         return SegmentCount(encoding, units, 1, single - units)
+    if not wide:  # every character one unit: plain division
+        segments = -(-units // part)
+        return SegmentCount(encoding, units, segments, segments * part - units)
     segments, used = 1, 0
-    for width in widths:  # an escape pair or a surrogate pair stays whole: it opens a new part if need be
+    for ch in text:  # an escape pair or a surrogate pair stays whole: it opens a new part if need be
+        width = 2 if doubles.match(ch) else 1
         if used + width > part:
             segments, used = segments + 1, 0
         used += width

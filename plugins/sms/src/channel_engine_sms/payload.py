@@ -12,10 +12,11 @@ on top. `includeSmsCountInResponse` is always on, so the answer says how many pa
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from itertools import islice
 from typing import Any
+
+import msgspec
 
 from channel_engine import ChannelEngineError, OutboundMessage, ProviderRequest, WebhookUrls
 
@@ -30,7 +31,7 @@ def build_requests(
 ) -> list[ProviderRequest]:
     """The requests that send `messages`: grouped by request-level options (in order of first appearance),
     each group cut into requests of at most `max_batch` messages."""
-    groups: dict[str, tuple[dict[str, Any], list[OutboundMessage]]] = {}
+    groups: dict[bytes, tuple[dict[str, Any], list[OutboundMessage]]] = {}
     for message in messages:
         options = request_options(message, webhooks)
         groups.setdefault(_key(options), (options, []))[1].append(message)
@@ -111,7 +112,7 @@ def _message_options(channel: str, message: OutboundMessage) -> dict[str, Any]:
 def _request(
     channel: str, messages: list[OutboundMessage], options: dict[str, Any], webhooks: WebhookUrls
 ) -> ProviderRequest:
-    entries: dict[str, dict[str, Any]] = {}
+    entries: dict[bytes, dict[str, Any]] = {}
     for message in messages:
         if not message.id:  # the engine gives every message an id when it accepts it
             raise ChannelEngineError(f"an {channel} message reached build_payload without an id")
@@ -133,8 +134,8 @@ def _with_destinations(entry: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _key(value: dict[str, Any]) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+def _key(value: dict[str, Any]) -> bytes:
+    return msgspec.json.encode(value, order="sorted")
 
 
 def _chunks(items: list[OutboundMessage], size: int) -> Iterator[list[OutboundMessage]]:
