@@ -22,7 +22,14 @@ from .intake import MAX_BATCH
 if TYPE_CHECKING:
     from .engine import Engine
 
-_decoder = msgspec.json.Decoder()
+
+class Envelope(msgspec.Struct):
+    """`{"messages": [...]}`; any other JSON object is taken to be one message."""
+
+    messages: list[msgspec.Raw] | None = None
+
+
+_envelope_decoder = msgspec.json.Decoder(Envelope)
 _encoder = msgspec.json.Encoder()
 
 
@@ -54,17 +61,20 @@ def api_routes(engine: Engine) -> list[Route]:
     async def post_messages(request: Request) -> Response:
         if denied := unauthorized(request):
             return denied
+        raw = await request.body()
         try:
-            body = _decoder.decode(await request.body())
+            # Only the envelope is read here; each message is decoded once, straight into its model.
+            envelope = _envelope_decoder.decode(raw)
         except msgspec.DecodeError as exc:
+            if isinstance(exc, msgspec.ValidationError):
+                return error(400, "send a message object, or an object with a `messages` list")
             return error(400, f"the body is not valid JSON: {exc}")
-        single = isinstance(body, dict) and "messages" not in body
+        single = envelope.messages is None
+        raws: list[Any]
         if single:
-            raws, path = [body], None
-        elif isinstance(body, dict) and isinstance(body["messages"], list):
-            raws, path = body["messages"], "$.messages"
+            raws, path = [raw], None
         else:
-            return error(400, "send a message object, or an object with a `messages` list")
+            raws, path = envelope.messages, "$.messages"
         if not raws:
             return error(400, "`messages` is empty")
         if len(raws) > MAX_BATCH:

@@ -44,7 +44,7 @@ class SegmentCount(NamedTuple):
 # Precompiled once: a character class test in C is far faster than a Python loop on the intake path.
 _NOT_GSM7 = re.compile("[^" + re.escape("".join(sorted(GSM7_BASIC | GSM7_EXTENSION))) + "]")
 _GSM7_DOUBLE = re.compile("[" + re.escape("".join(sorted(GSM7_EXTENSION))) + "]")
-_ASTRAL = re.compile("[\U00010000-\U0010FFFF]")
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 
 
 def is_gsm7(text: str) -> bool:

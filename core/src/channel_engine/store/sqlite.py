@@ -110,6 +110,8 @@ class SQLiteStore(Store):
         )
         self._reader: ThreadPoolExecutor | None = None
         self._read_conn: sqlite3.Connection | None = None
+        # rows of this event-loop turn's enqueues, and the future they all wait on
+        self._pending_enqueue: tuple[list[tuple[Any, ...]], asyncio.Future[None]] | None = None
 
     @property
     def commits(self) -> int:
@@ -129,6 +131,7 @@ class SQLiteStore(Store):
         self._read_conn = await loop.run_in_executor(self._reader, connect, self.path, READER_PRAGMAS)
 
     async def close(self) -> None:
+        self._flush_enqueue()  # this turn's enqueues go into the last transaction
         await asyncio.wrap_future(self.writer.stop())
         reader, conn = self._reader, self._read_conn
         self._reader = self._read_conn = None
@@ -163,10 +166,40 @@ class SQLiteStore(Store):
                     wants_reports(message),
                     key,
                     interval,
+                    now,
                 )
             )
-        if rows:
-            await self._write(_enqueue, rows, now, timeline_line(now, "ACCEPTED"))
+        if not rows:
+            return
+        # Every enqueue of this event-loop turn joins one write: many small intake requests then cost the
+        # writer one existence check and one insert, not one each.
+        pending = self._pending_enqueue
+        if pending is None:
+            pending = self._pending_enqueue = ([], asyncio.get_running_loop().create_future())
+            asyncio.get_running_loop().call_soon(self._flush_enqueue)
+        pending[0].extend(rows)
+        await asyncio.shield(pending[1])
+
+    def _flush_enqueue(self) -> None:
+        if self._pending_enqueue is None:  # flushed already (by close)
+            return
+        rows, done = self._pending_enqueue
+        self._pending_enqueue = None
+        try:
+            write = self.writer.submit(lambda conn: _enqueue(conn, rows))
+        except Exception as exc:
+            done.set_exception(exc)
+            return
+
+        def settle(result: asyncio.Future[None]) -> None:
+            if done.done():
+                return
+            if result.exception() is not None:
+                done.set_exception(result.exception())  # type: ignore[arg-type]
+            else:
+                done.set_result(None)
+
+        write.add_done_callback(settle)
 
     async def claim(self, now: float, limit: int, lease: float) -> list[QueuedMessage]:
         if limit <= 0:
@@ -260,7 +293,7 @@ def _executemany(conn: sqlite3.Connection, sql: str, rows: list[tuple[Any, ...]]
     return conn.executemany(sql, rows).rowcount
 
 
-def _enqueue(conn: sqlite3.Connection, rows: list[tuple[Any, ...]], now: float, accepted: str) -> None:
+def _enqueue(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
     seen = {row[0] for row in conn.execute(_EXISTING_IDS, (json_list(row[0] for row in rows),))}
     fresh = []
     for row in rows:
@@ -271,14 +304,16 @@ def _enqueue(conn: sqlite3.Connection, rows: list[tuple[Any, ...]], now: float, 
     last_due: dict[str, float] = dict(conn.execute(_LAST_DUE, (json_list(keys),))) if keys else {}
     touched: dict[str, float] = {}
     inserts = []
-    for mid, body, channel, destination, host, wants, key, interval in fresh:
+    for mid, body, channel, destination, host, wants, key, interval, now in fresh:
         due = now
         if key is not None:
             previous = last_due.get(key)
             if previous is not None:
                 due = max(now, previous + interval)
             last_due[key] = touched[key] = due
-        inserts.append((mid, body, channel, destination, host, wants, due, now, accepted))
+        inserts.append(
+            (mid, body, channel, destination, host, wants, due, now, timeline_line(now, "ACCEPTED"))
+        )
     conn.executemany(_INSERT_MESSAGE, inserts)
     if touched:
         conn.executemany(_SAVE_LAST_DUE, touched.items())
