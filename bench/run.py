@@ -186,19 +186,26 @@ def main() -> int:
 
 
 def write_results(rows: list, e2e: dict) -> None:
+    """The table for the README: each figure beside the bare starlette baseline of the same run."""
+    bare = next(r["bare"] for batch, _, r in rows if batch == 1)
     lines = [
-        "| benchmark | baseline (bare starlette) | Channel Engine | ratio | goal |",
+        "| benchmark | Channel Engine | bare starlette, same run | ratio | goal |",
         "|---|---|---|---|---|",
     ]
     for batch, connections, r in rows:
-        what = "1 message per request" if batch == 1 else f"{batch} messages per request"
-        lines.append(
-            f"| intake, {what}, {connections} connections | {r['bare']:,.0f} msg/s "
-            f"| {r['engine']:,.0f} msg/s | {r['ratio']:.2f} | ≥ 0.5 |"
-        )
+        if batch == 1:
+            lines.append(
+                f"| intake, 1 message per request, {connections} connections | {r['engine']:,.0f} req/s "
+                f"| {r['bare']:,.0f} req/s | {r['ratio']:.2f} | ≥ 0.50 |"
+            )
+        else:
+            lines.append(
+                f"| intake, {batch} messages per request, {connections} connections "
+                f"| {r['engine']:,.0f} msg/s | {r['bare'] / batch:,.0f} req/s | n/a | none |"
+            )
     lines.append(
-        f"| end to end, {e2e['messages']:,} SMS, embedded defaults | n/a | {e2e['per_second']:,.0f} SMS/s "
-        f"| n/a | ≥ 5,000 SMS/s |"
+        f"| end to end, {e2e['messages']:,} SMS, embedded defaults | {e2e['per_second']:,.0f} SMS/s "
+        f"| {bare:,.0f} req/s | {e2e['per_second'] / bare:.2f} | ≥ 5,000 SMS/s |"
     )
     (ROOT / "bench" / "results.md").write_text("\n".join(lines) + "\n")
 

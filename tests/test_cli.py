@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -83,3 +84,42 @@ async def test_send_follows_one_message_to_its_final_status(tmp_path: Path):
 async def test_send_says_when_no_engine_answers():
     code, _, err = await cli("send", "--engine", "http://127.0.0.1:9", "--to", "41793026727", "--text", "x")
     assert code == 2 and "no engine answers" in err
+
+
+async def test_the_simulator_runs_standalone_and_checks_the_api_key():
+    import re
+
+    import httpx
+
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "channel_engine.cli", "simulator", "--port", "0", "--api-key", "sim-key-1",
+        stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        assert proc.stderr is not None
+        async with asyncio.timeout(20):
+            line = (await proc.stderr.readline()).decode()
+            # The socket is bound before that line is printed: calls wait in its backlog until it serves.
+            url = re.search(r"http://127\.0\.0\.1:\d+", line).group(0)  # type: ignore[union-attr]
+        body = {"messages": [{"sender": "Info", "destinations": [{"to": "41793026727", "messageId": "x1"}],
+                              "content": {"text": "hi"}}]}  # fmt: skip
+        async with httpx.AsyncClient(base_url=url) as http:
+            refused = await http.post("/sms/3/messages", json=body, headers={"Authorization": "App nope"})
+            assert refused.status_code == 401 and refused.json()["errorCode"] == "E401"
+            ok = await http.post("/sms/3/messages", json=body, headers={"Authorization": "App sim-key-1"})
+            assert ok.status_code == 200
+            assert ok.json()["messages"][0]["messageId"] == "x1"
+            assert ok.json()["messages"][0]["status"]["name"] == "PENDING_ACCEPTED"
+    finally:
+        proc.terminate()
+        await proc.wait()
+
+
+async def test_the_demo_runs_a_campaign_end_to_end():
+    code, out, err = await cli("demo", "--messages", "400", "--batch", "100")
+    assert code == 0, err[-2000:]
+    table = dict(re.findall(r"^(DELIVERED|UNDELIVERABLE|REJECTED|EXPIRED)\s+([\d,]+)", out, re.MULTILINE))
+    assert int(table["DELIVERED"].replace(",", "")) >= 340
+    assert {"UNDELIVERABLE", "REJECTED", "EXPIRED"} <= set(table)
+    assert "PENDING (no report)" in out
+    assert re.search(r"end to end: [\d,]+ final statuses in [\d.]+ s", out)
