@@ -24,10 +24,14 @@ async def test_a_wrong_api_key_fails_the_message_with_infobips_reason(tmp_path, 
                 "destination": "41793026727",
                 "content": {"text": "hi"},
                 "account": "other",
+                "host": {"name": "recorder"},
             },
         )
         mid = response.json()["id"]
-        await h.engine.dispatcher.wait_until(lambda: h.engine.metrics.failed >= 1)
+        # The host hears of it like of any outcome: a FAILED report with Infobip's reason.
+        failed = await h.recorder.wait_for(lambda r: r.kind == "FAILED" and r.message_id == mid)
+        assert failed.error_description.startswith("E401") and failed.to == "41793026727"
+        assert wrong_key not in failed.error_description
         view = await h.view(mid)
         assert view["state"] == "FAILED"
         assert view["failureReason"].startswith("E401")

@@ -614,6 +614,24 @@ async def test_mark_failed_does_not_undo_a_final_report(store: Store) -> None:
     assert (view.state, view.failure_reason) == ("DELIVERED", "timed out waiting for the provider")
 
 
+async def test_mark_failed_owes_the_host_a_failed_report(store: Store) -> None:
+    crm = HostRef(name="crm", context={"journey": "j1"})
+    api = HostRef(name="api")  # our API without a notifyUrl: it wants no reports
+    await store.enqueue([msg("m1", host=crm), msg("m2", host=api), msg("m3", host=crm)], 0.0)
+    await store.claim(0.0, 10, 30.0)
+    await store.record_reports([report("m3")], 1.0)  # already final: nothing more is owed
+
+    await store.mark_failed([("m1", "E401: bad key"), ("m2", "E401: bad key"), ("m3", "late")], 2.0)
+    await store.mark_failed([("m1", "E401: bad key")], 3.0)  # failing twice owes nothing more
+
+    items = await store.claim_outbox(4.0, 10, 30.0)
+    failed = [i for i in items if i.report.kind == "FAILED"]
+    assert [(i.host, i.report.message_id) for i in failed] == [("crm", "m1")]  # m2: api host, no notifyUrl
+    report_ = failed[0].report
+    assert (report_.channel, report_.to, report_.error_description) == ("sms", "41790000001", "E401: bad key")
+    assert failed[0].message is not None and failed[0].message.host == crm
+
+
 async def test_retry_later_does_not_requeue_a_message_that_was_sent(store: Store) -> None:
     await sent(store, "m1")
     await store.record_reports([report("m1")], 1.0)
@@ -862,7 +880,7 @@ async def test_stats_count_messages_by_state(store: Store) -> None:
     stats = await store.stats()
 
     assert stats["queued"] == 2  # m4 SENDING, m5 QUEUED
-    assert stats["outbox"] == 2
+    assert stats["outbox"] == 3  # two reports, and the FAILED report owed for m3
     assert {s: stats[f"state_{s}"] for s in STATES} == {
         "QUEUED": 1,
         "SENDING": 1,

@@ -81,7 +81,6 @@ class Dispatcher:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._in_flight: set[asyncio.Task[None]] = set()
-        self._settled_waiters: list[asyncio.Future[None]] = []
 
     # -- lifecycle -----------------------------------------------------------------------------------
 
@@ -136,23 +135,7 @@ class Dispatcher:
         for (channel, account), items in groups.items():
             task = asyncio.create_task(self._send_group(channel, account, items))
             self._in_flight.add(task)
-            task.add_done_callback(self._group_done)
-
-    def _group_done(self, task: asyncio.Task[None]) -> None:
-        self._in_flight.discard(task)
-        waiters, self._settled_waiters = self._settled_waiters, []
-        for waiter in waiters:
-            if not waiter.done():
-                waiter.set_result(None)
-
-    async def wait_until(self, predicate: Callable[[], bool], timeout: float = 10.0) -> None:
-        """Wait until `predicate()` holds, checking it each time a batch of messages has settled (sent,
-        failed or put back): for tests and tools that watch the dispatcher's counters."""
-        async with asyncio.timeout(timeout):
-            while not predicate():
-                waiter = asyncio.get_running_loop().create_future()
-                self._settled_waiters.append(waiter)
-                await waiter
+            task.add_done_callback(self._in_flight.discard)
 
     async def _send_group(self, channel: str, account_name: str | None, items: list[QueuedMessage]) -> None:
         now = self.clock()

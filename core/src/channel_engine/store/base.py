@@ -65,7 +65,10 @@ class Store(ABC):
 
     @abstractmethod
     async def mark_failed(self, failures: list[tuple[str, str]], now: float) -> None:
-        """These messages (id, reason) failed for good: FAILED, with the reason kept."""
+        """These messages (id, reason) failed for good: FAILED, with the reason kept. Each one that
+        `wants_reports` (and has no final status yet) gets an outbox item for its host, in the same
+        transaction: a Report of kind FAILED with the message's channel, id and destination and the reason
+        as `error_description`, so the host learns of it like of any other outcome."""
 
     @abstractmethod
     async def retry_later(self, ids: list[str], due_at: float, reason: str, now: float) -> None:

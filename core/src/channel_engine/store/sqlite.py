@@ -35,7 +35,7 @@ from ..models import (
     report_decoder,
 )
 from .base import Store, wants_reports
-from .sqlite_reports import json_list, record_reports, timeline_line
+from .sqlite_reports import INSERT_OUTBOX, json_list, record_reports, timeline_line
 from .sqlite_schema import READER_PRAGMAS, WRITER_PRAGMAS, connect, create_schema
 from .sqlite_writer import GroupCommitWriter, StoreClosedError
 
@@ -74,6 +74,11 @@ WHERE id = ?
 _FAILED = (
     "UPDATE messages SET state = CASE WHEN final THEN state ELSE 'FAILED' END, failure_reason = ?, "
     "timeline = timeline || ? WHERE id = ?"
+)
+# Messages about to fail that owe their host a FAILED report: they want reports and are not final yet.
+_OWED_FAILURE_REPORTS = (
+    "SELECT id, channel, destination, host FROM messages "
+    "WHERE id IN (SELECT value FROM json_each(?)) AND wants_reports AND NOT final AND state != 'FAILED'"
 )
 _RETRY = (
     "UPDATE messages SET state = 'QUEUED', due_at = ?, timeline = timeline || ? "
@@ -225,7 +230,7 @@ class SQLiteStore(Store):
             (reason, timeline_line(now, "FAILED", detail={"reason": reason}), mid) for mid, reason in failures
         ]
         if rows:
-            await self._write(_executemany, _FAILED, rows)
+            await self._write(_fail, rows, now)
 
     async def retry_later(self, ids: list[str], due_at: float, reason: str, now: float) -> None:
         line = timeline_line(now, "RETRY", detail={"reason": reason, "dueAt": due_at})
@@ -337,6 +342,20 @@ def _claim(conn: sqlite3.Connection, now: float, limit: int, until: float) -> li
     del rows[limit:]
     conn.executemany(_TAKE, [(until, row[0]) for row in rows])
     return [(row[2], row[3] + 1) for row in rows]
+
+
+def _fail(conn: sqlite3.Connection, rows: list[tuple[str, str, str]], now: float) -> None:
+    reasons = {mid: reason for reason, _, mid in rows}
+    owed = conn.execute(_OWED_FAILURE_REPORTS, (json_list(reasons),)).fetchall()
+    conn.executemany(_FAILED, rows)
+    conn.executemany(
+        INSERT_OUTBOX,
+        [
+            (host, now, mid, _encode(Report(kind="FAILED", channel=channel, message_id=mid, to=destination,
+                                            error_description=reasons[mid])))
+            for mid, channel, destination, host in owed
+        ],
+    )  # fmt: skip
 
 
 def _recover(conn: sqlite3.Connection, now: float) -> int:

@@ -25,7 +25,7 @@ _KNOWN_KEYS = "SELECT dedupe_key FROM reports WHERE dedupe_key IN (SELECT value 
 _INSERT_REPORT = (
     "INSERT INTO reports (dedupe_key, kind, message_id, recorded_at, body) VALUES (?, ?, ?, ?, ?)"
 )
-_INSERT_OUTBOX = "INSERT INTO outbox (host, due_at, message_id, report) VALUES (?, ?, ?, ?)"
+INSERT_OUTBOX = "INSERT INTO outbox (host, due_at, message_id, report) VALUES (?, ?, ?, ?)"
 # ?2 says whether the status columns change; ?1 is the new state or NULL to keep it.
 _UPDATE_MESSAGE = """
 UPDATE messages SET
@@ -169,5 +169,5 @@ def record_reports(conn: sqlite3.Connection, reports: list[Report], now: float) 
             for rowid, change in changes.items()
         ],
     )
-    conn.executemany(_INSERT_OUTBOX, outbox_rows)
+    conn.executemany(INSERT_OUTBOX, outbox_rows)
     return new
