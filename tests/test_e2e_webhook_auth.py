@@ -91,3 +91,23 @@ async def test_hmac_and_basic_auth(tmp_path, caplog, algorithm, encode):
         assert (await h.http.post(url, content=BODY, headers=wrong_user)).status_code == 401
     # Secrets never reach the logs, even when calls are refused.
     assert secret not in caplog.text and password not in caplog.text
+
+
+async def test_one_unreadable_entry_does_not_cost_the_good_ones_of_its_bucket(engine_harness, caplog):
+    h = engine_harness
+    mid = await h.send({"channel": "sms", "destination": "41793026994", "content": {"text": "hi"}})
+    await h.simulator.wait_reported([mid])  # pending forever: the simulator reports nothing
+    good = {
+        "messageId": mid,
+        "to": "41793026994",
+        "doneAt": "2026-11-21T10:00:05.000+0000",
+        "status": {"groupId": 3, "groupName": "DELIVERED", "id": 5, "name": "DELIVERED_TO_HANDSET"},
+    }
+    body = {"results": [good, {"to": "41793026994", "note": "no messageId"}]}
+    response = await h.http.post(h.engine.webhook_url("sms", "reports"), json=body)
+    assert response.status_code == 200
+    answer = response.json()
+    assert (answer["new"], answer["refused"][0]["index"]) == (1, 1)
+    assert "messageId" in answer["refused"][0]["reason"]
+    assert "no messageId" in caplog.text  # the unreadable entry is kept, whole, in the log
+    assert (await h.view(mid))["state"] == "DELIVERED"

@@ -96,9 +96,29 @@ class Engine:
 
     # -- reports -----------------------------------------------------------------------------------------
 
-    def normalize(self, channel: str, kind: str, payload: dict[str, Any]) -> list[Report]:
-        reports = self.plugins.hook.normalize_report(channel=channel, kind=kind, payload=payload)
-        return reports or []
+    def normalize(
+        self, channel: str, kind: str, payload: dict[str, Any]
+    ) -> tuple[list[Report], list[tuple[int, str]]]:
+        """The reports in a webhook body, and the `results[]` entries that could not be read (index,
+        reason). One bad entry does not cost the good ones of its bucket: when the whole body is refused,
+        each entry is tried on its own. Raises ValueError when nothing in the body can be read."""
+        hook = self.plugins.hook.normalize_report
+        try:
+            return hook(channel=channel, kind=kind, payload=payload) or [], []
+        except (ValueError, KeyError, TypeError):
+            results = payload.get("results")
+            if not isinstance(results, list) or len(results) < 2:
+                raise
+        reports: list[Report] = []
+        refused: list[tuple[int, str]] = []
+        for i, entry in enumerate(results):
+            try:
+                reports += hook(channel=channel, kind=kind, payload={**payload, "results": [entry]}) or []
+            except (ValueError, KeyError, TypeError) as exc:
+                refused.append((i, str(exc)))
+        if not reports:
+            raise ValueError("; ".join(f"results[{i}]: {reason}" for i, reason in refused))
+        return reports, refused
 
     async def record(self, reports: list[Report]) -> tuple[int, int]:
         new = await self.store.record_reports(reports, time.time())

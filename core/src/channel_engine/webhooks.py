@@ -83,7 +83,7 @@ def _matches(value: str, digest: bytes) -> bool:
 def webhook_routes(
     auth: WebhookAuth,
     known_channels: Callable[[], set[str]],
-    normalize: Callable[[str, str, dict[str, Any]], list[Report]],
+    normalize: Callable[[str, str, dict[str, Any]], tuple[list[Report], list[tuple[int, str]]]],
     record: Callable[[list[Report]], Any],
 ) -> list[Route]:
     """The webhook routes; `record` stores reports and returns (new, duplicates)."""
@@ -107,11 +107,20 @@ def webhook_routes(
         if not isinstance(payload, dict):
             return _problem(400, "the body must be a JSON object")
         try:
-            reports = normalize(channel, kind, payload)
+            reports, refused = normalize(channel, kind, payload)
         except (ValueError, KeyError, TypeError) as exc:
             return _problem(400, f"not a {channel} {kind} webhook body: {exc}")
         new, duplicates = await record(reports)
-        return JSONResponse({"received": len(reports), "new": new, "duplicates": duplicates})
+        answer: dict[str, Any] = {"received": len(reports), "new": new, "duplicates": duplicates}
+        if refused:
+            # Stored what could be read and answered 200: a retry would bring the same unreadable entries.
+            # They are logged whole, so nothing Infobip sent is lost.
+            for index, reason in refused:
+                log.warning(
+                    "unreadable %s %s webhook entry %s: %s", channel, kind, payload["results"][index], reason
+                )
+            answer["refused"] = [{"index": i, "reason": reason} for i, reason in refused]
+        return JSONResponse(answer)
 
     return [Route("/webhooks/infobip/{channel}/{kind}", receive, methods=["POST"])]
 
