@@ -48,9 +48,6 @@ class Settings:
     def base_url(self) -> str:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
-    def with_port(self, port: int) -> Settings:
-        return replace(self, port=port)
-
 
 def _secret(name: str) -> Secret | None:
     value = os.environ.get(name)

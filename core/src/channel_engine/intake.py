@@ -54,7 +54,7 @@ class Intake:
         self.accounts = accounts
         self.clock = clock
 
-    def check(self, raw: Any, index: int, path: str) -> tuple[OutboundMessage | None, list[Problem]]:
+    def check(self, raw: Any, path: str) -> tuple[OutboundMessage | None, list[Problem]]:
         """Decode and validate one message, given as JSON bytes (`msgspec.Raw`) or as plain data."""
         try:
             if isinstance(raw, msgspec.Raw | bytes):
@@ -96,7 +96,7 @@ class Intake:
         verdicts: list[Verdict] = []
         accepted: list[OutboundMessage] = []
         for i, raw in enumerate(raws):
-            message, problems = self.check(raw, i, f"{path}[{i}]" if path else "$")
+            message, problems = self.check(raw, f"{path}[{i}]" if path else "$")
             if problems or message is None:
                 verdicts.append(Verdict(index=i, problems=problems))
                 continue

@@ -22,9 +22,10 @@ from typing import Any
 
 import msgspec
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
+from .api import MsgspecResponse, error
 from .config import WebhookAuthSettings
 from .models import Report
 
@@ -92,24 +93,24 @@ def webhook_routes(
         channel = request.path_params["channel"]
         kind = request.path_params["kind"]
         if kind not in KINDS:
-            return _problem(404, f"unknown webhook kind {kind!r}; use one of {', '.join(KINDS)}")
+            return error(404, f"unknown webhook kind {kind!r}; use one of {', '.join(KINDS)}")
         if channel not in known_channels():
-            return _problem(404, f"no installed channel is called {channel!r}")
+            return error(404, f"no installed channel is called {channel!r}")
         body = await request.body()
         reason = auth.check(request, body)
         if reason:
             log.warning("refused a %s webhook call for %s: %s", kind, channel, reason)
-            return _problem(401, reason)
+            return error(401, reason)
         try:
             payload = _decoder.decode(body)
         except msgspec.DecodeError as exc:
-            return _problem(400, f"the body is not JSON: {exc}")
+            return error(400, f"the body is not JSON: {exc}")
         if not isinstance(payload, dict):
-            return _problem(400, "the body must be a JSON object")
+            return error(400, "the body must be a JSON object")
         try:
             reports, refused = normalize(channel, kind, payload)
         except (ValueError, KeyError, TypeError) as exc:
-            return _problem(400, f"not a {channel} {kind} webhook body: {exc}")
+            return error(400, f"not a {channel} {kind} webhook body: {exc}")
         new, duplicates = await record(reports)
         answer: dict[str, Any] = {"received": len(reports), "new": new, "duplicates": duplicates}
         if refused:
@@ -120,10 +121,6 @@ def webhook_routes(
                     "unreadable %s %s webhook entry %s: %s", channel, kind, payload["results"][index], reason
                 )
             answer["refused"] = [{"index": i, "reason": reason} for i, reason in refused]
-        return JSONResponse(answer)
+        return MsgspecResponse(answer)
 
     return [Route("/webhooks/infobip/{channel}/{kind}", receive, methods=["POST"])]
-
-
-def _problem(status: int, detail: str) -> JSONResponse:
-    return JSONResponse({"error": detail}, status_code=status)
