@@ -7,7 +7,8 @@
     python3 dev.py run CMD...      any command inside the project's environment (e.g. channel-engine serve)
 
 Setup: a private copy of uv in .tools/ (from PyPI), then `uv sync` of the whole workspace into .venv/
-from uv.lock. Repeated runs reuse both.
+from uv.lock. Repeated runs reuse both. `test` and `bench` also need a Redis server binary: when
+redis-server is missing, Debian's package is installed with apt-get (through sudo when not root).
 """
 
 from __future__ import annotations
@@ -48,6 +49,23 @@ def sync() -> str:
     return exe
 
 
+def ensure_redis() -> None:
+    """Install Debian's redis-server when it is missing (the tests start their own servers with it)."""
+    if shutil.which("redis-server") or Path("/usr/bin/redis-server").exists():
+        return
+    apt = shutil.which("apt-get")
+    if apt is None:
+        say("redis-server is missing and there is no apt-get: install Redis 7 yourself for the Redis tests")
+        return
+    sudo = [] if os.geteuid() == 0 else [shutil.which("sudo") or "sudo", "-n"]
+    say("installing redis-server with apt-get (the Redis store's tests run a real server)")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for command in ([*sudo, apt, "update", "-qq"], [*sudo, apt, "install", "-y", "-qq", "redis-server"]):
+        if subprocess.call(command, env=env, stdout=subprocess.DEVNULL) != 0:
+            say(f"{' '.join(command)} failed: the Redis tests will fail under CI and be skipped elsewhere")
+            return
+
+
 def run(exe: str, *command: str, env: dict[str, str] | None = None) -> int:
     return subprocess.call([exe, "run", "--no-sync", *command], cwd=ROOT, env={**os.environ, **(env or {})})
 
@@ -68,6 +86,8 @@ def main(argv: list[str]) -> int:
     env = {"CHANNEL_ENGINE_SPEC_DIR": os.environ.get("CHANNEL_ENGINE_SPEC_DIR", str(spec_dir))}
     if job == "demo":
         return run(exe, "channel-engine", "demo", *args)
+    if job in ("test", "bench"):
+        ensure_redis()
     if job == "test":
         if not args:
             # Each plugin's own tests, with only the core and that plugin installed, then everything.

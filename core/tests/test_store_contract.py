@@ -2,6 +2,7 @@
 
 Add an implementation to `KINDS`: how to build it on the data kept under a test's `tmp_path` (a second
 build on the same path must see the same data) and the Python source that builds it in a subprocess.
+Redis runs on a real server the fixtures start; each test has keys of its own.
 Times are passed in explicitly, so nothing here sleeps.
 """
 
@@ -11,7 +12,7 @@ import asyncio
 import subprocess
 import sys
 import textwrap
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,8 +27,11 @@ from channel_engine.models import (
     SpeedLimit,
 )
 from channel_engine.store import Store
+from channel_engine.store.redis import RedisStore
 from channel_engine.store.sqlite import SQLiteStore
 from channel_engine.store.sqlite_writer import StoreClosedError
+from channel_engine.testing.fixtures import redis_prefix
+from channel_engine.testing.redis_server import RedisServer
 
 STATES = ("QUEUED", "SENDING", "SENT", "FAILED", "DELIVERED", "UNDELIVERABLE", "EXPIRED", "REJECTED")
 
@@ -44,12 +48,31 @@ def _sqlite_source(directory: Path) -> str:
     return f"from channel_engine.store.sqlite import SQLiteStore\nstore = SQLiteStore({path!r})"
 
 
-KINDS = [StoreKind("sqlite", lambda directory: SQLiteStore(directory / "store.db"), _sqlite_source)]
+def _redis_source(url: str) -> Callable[[Path], str]:
+    return lambda directory: (
+        "from channel_engine.store.redis import RedisStore\n"
+        f"store = RedisStore({url!r}, prefix={redis_prefix(directory)!r})"
+    )
 
 
-@pytest.fixture(params=KINDS, ids=lambda kind: kind.name)
+def _redis_kind(request: pytest.FixtureRequest) -> StoreKind:
+    url = request.getfixturevalue("redis_server").url
+    return StoreKind(
+        "redis", lambda directory: RedisStore(url, prefix=redis_prefix(directory)), _redis_source(url)
+    )
+
+
+KINDS = {
+    "sqlite": lambda request: StoreKind(
+        "sqlite", lambda directory: SQLiteStore(directory / "store.db"), _sqlite_source
+    ),
+    "redis": _redis_kind,
+}
+
+
+@pytest.fixture(params=list(KINDS))
 def kind(request: pytest.FixtureRequest) -> StoreKind:
-    return request.param
+    return KINDS[request.param](request)
 
 
 @pytest.fixture
@@ -391,6 +414,60 @@ async def test_recover_makes_sending_messages_due_now(store: Store) -> None:
     assert sorted(q.message.id or "" for q in claimed) == ["a", "b", "c"]
     assert await store.recover(11.0) == 3
     assert await store.recover(12.0) == 0
+
+
+async def test_recover_leaves_the_messages_of_another_open_store_alone(
+    store: Store, kind: StoreKind, tmp_path: Path
+) -> None:
+    await store.enqueue([msg("a"), msg("b")], 0.0)
+    await store.claim(0.0, 1, 3600.0)
+    other = await reopened(kind, tmp_path)  # a second process on the same data
+    try:
+        assert await other.recover(10.0) == 0
+        assert (await other.stats())["state_SENDING"] == 1
+    finally:
+        await other.close()
+
+    assert await store.recover(10.0) == 1  # alone again: what is in flight was left by the dead
+
+
+async def test_two_processes_claiming_together_never_take_one_message_twice(
+    store: Store, kind: StoreKind, tmp_path: Path
+) -> None:
+    await store.enqueue([msg(f"m{i}") for i in range(400)], 0.0)
+    other = await reopened(kind, tmp_path)
+    try:
+        taken: list[str] = []
+
+        async def drain(s: Store) -> None:
+            while claimed := await s.claim(1.0, 7, 30.0):
+                taken.extend(q.message.id or "" for q in claimed)
+
+        await asyncio.gather(drain(store), drain(other), drain(store), drain(other))
+    finally:
+        await other.close()
+
+    assert sorted(taken) == sorted(f"m{i}" for i in range(400))
+
+
+async def test_a_speed_limit_is_spaced_across_processes(
+    store: Store, kind: StoreKind, tmp_path: Path
+) -> None:
+    limit = SpeedLimit(amount=60, time_unit="MINUTE", key="campaign")
+    other = await reopened(kind, tmp_path)
+    try:
+        await asyncio.gather(
+            *(
+                s.enqueue([msg(f"{name}{i}", speed=limit) for i in range(5)], 100.0)
+                for i_batch in range(4)
+                for name, s in ((f"a{i_batch}-", store), (f"b{i_batch}-", other))
+            )
+        )
+    finally:
+        await other.close()
+
+    ids = [f"{p}{b}-{i}" for p in "ab" for b in range(4) for i in range(5)]
+    assert sorted((await due_times(store, ids)).values()) == [100.0 + i for i in range(40)]
 
 
 # -- mark_sent, mark_failed, retry_later -------------------------------------------------------------------
@@ -1075,3 +1152,60 @@ async def test_sqlite_the_plugin_fixture_gives_an_open_store(sqlite_store: SQLit
     await sqlite_store.enqueue([msg("m1")], 0.0)
 
     assert await sqlite_store.get_message("m1") is not None
+
+
+# -- Redis specifics -------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    """A Redis server of this test's own, to kill."""
+    server = RedisServer(tmp_path / "redis").start()
+    yield server
+    server.stop()
+
+
+async def test_redis_loses_nothing_acknowledged_when_redis_is_killed(own_redis: RedisServer) -> None:
+    store = RedisStore(own_redis.url)
+    await store.open()
+    await sent(store, "s1")
+    await store.enqueue([msg(f"m{i}") for i in range(100)], 0.0)
+    await store.record_reports([report("s1")], 5.0)
+    await store.put_account("main", b"sealed")
+    await store.close()
+
+    own_redis.restart()  # SIGKILL, then start on the same append-only file
+
+    again = RedisStore(own_redis.url)
+    await again.open()
+    try:
+        stats = await again.stats()
+        assert stats["state_QUEUED"] == 100 and stats["state_DELIVERED"] == 1 and stats["outbox"] == 1
+        assert await again.get_accounts() == {"main": b"sealed"}
+        assert await again.record_reports([report("s1")], 6.0) == []  # still known: a replay
+    finally:
+        await again.close()
+
+
+async def test_redis_warns_when_it_could_lose_acknowledged_writes(
+    own_redis: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = RedisStore(own_redis.url)
+    await store.open()
+    await store.client.config_set("appendfsync", "everysec")
+    await store.close()
+
+    await store.open()
+    await store.close()
+
+    assert "appendfsync=everysec" in caplog.text and "appendfsync always" in caplog.text
+
+
+async def test_redis_url_names_the_key_prefix_and_hides_the_password() -> None:
+    store = RedisStore("redis://:s3cret@127.0.0.1:1/2?prefix=shop&socket_timeout=1")
+
+    assert (store.prefix, store.url) == ("shop", "redis://:s3cret@127.0.0.1:1/2?socket_timeout=1")
+    assert RedisStore("redis://127.0.0.1:1").prefix == "ce"
+    with pytest.raises(ConnectionError) as refused:
+        await store.open()
+    assert "s3cret" not in str(refused.value) and ":***@127.0.0.1:1" in str(refused.value)

@@ -36,7 +36,8 @@ SIMULATOR_ACCOUNT = "simulator"
 
 
 def open_store(settings: Settings) -> Store:
-    """The store named by CHANNEL_ENGINE_STORE (`sqlite:///path`), else SQLite in the data directory."""
+    """The store named by CHANNEL_ENGINE_STORE (`sqlite:///path` or `redis://host:port/db?prefix=ce`),
+    else SQLite in the data directory."""
     from .store.sqlite import SQLiteStore
 
     url = settings.store_url
@@ -44,7 +45,13 @@ def open_store(settings: Settings) -> Store:
         return SQLiteStore(settings.data_dir / "channel-engine.db")
     if url.startswith("sqlite:///"):
         return SQLiteStore(url[len("sqlite:///") :])
-    raise ConfigError(f"CHANNEL_ENGINE_STORE={url!r}: use sqlite:///path/to/file.db")
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        from .store.redis import RedisStore
+
+        return RedisStore(url)
+    raise ConfigError(
+        "CHANNEL_ENGINE_STORE is neither a sqlite:///path/to/file.db nor a redis://host:6379/0 URL"
+    )
 
 
 class Engine:

@@ -57,7 +57,9 @@ class Store(ABC):
 
     @abstractmethod
     async def recover(self, now: float) -> int:
-        """At start-up: make messages left SENDING by a process that died due again. Returns how many."""
+        """At start-up: make messages left SENDING by a process that died due again, at once instead of
+        when their leases end. Only a store no other process has open does this (others' messages in
+        flight are theirs); it returns how many it made due, 0 when it was not alone."""
 
     @abstractmethod
     async def mark_sent(self, outcomes: list[SendOutcome], now: float) -> None:

@@ -35,9 +35,11 @@ from ..models import (
     report_decoder,
 )
 from .base import Store, wants_reports
-from .sqlite_reports import INSERT_OUTBOX, json_list, record_reports, timeline_line
+from .records import StoreClosedError, TurnBatch, failed_report, speed_key, timeline_line
+from .sqlite_reports import INSERT_OUTBOX, json_list, record_reports
 from .sqlite_schema import READER_PRAGMAS, WRITER_PRAGMAS, connect, create_schema
-from .sqlite_writer import GroupCommitWriter, StoreClosedError
+from .sqlite_writer import GroupCommitWriter
+from .users_lock import UsersLock
 
 T = TypeVar("T")
 STATES: tuple[str, ...] = get_args(MessageState)
@@ -98,14 +100,6 @@ _OUTBOX_DUE = (
 )
 
 
-def _speed_key(message: OutboundMessage) -> tuple[str | None, float]:
-    limit = message.options.speed_limit
-    if limit is None:
-        return None, 0.0
-    group = limit.key or message.options.bulk_id or message.host.name
-    return f"{group}|{limit.amount}|{limit.time_unit}", limit.interval_seconds
-
-
 class SQLiteStore(Store):
     """`Store` on a SQLite file. `commits` counts transactions, `writes` the operations they carried."""
 
@@ -115,9 +109,13 @@ class SQLiteStore(Store):
             functools.partial(connect, self.path, WRITER_PRAGMAS), max_batch=max_batch
         )
         self._reader: ThreadPoolExecutor | None = None
+        self._users: UsersLock | None = None
         self._read_conn: sqlite3.Connection | None = None
-        # rows of this event-loop turn's enqueues, and the future they all wait on
-        self._pending_enqueue: tuple[list[tuple[Any, ...]], asyncio.Future[None]] | None = None
+        # Every enqueue of one event-loop turn joins one write: many small intake requests then cost the
+        # writer one insert, not one each.
+        self._enqueues: TurnBatch[tuple[Any, ...]] = TurnBatch(
+            lambda rows: self.writer.submit(lambda conn: _enqueue(conn, rows))
+        )
 
     @property
     def commits(self) -> int:
@@ -131,14 +129,18 @@ class SQLiteStore(Store):
         if self._reader is not None:
             return  # open already
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._users = UsersLock(self.path.with_name(self.path.name + ".users"))
         await asyncio.wrap_future(self.writer.start(create_schema))
         self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-reader")
         loop = asyncio.get_running_loop()
         self._read_conn = await loop.run_in_executor(self._reader, connect, self.path, READER_PRAGMAS)
 
     async def close(self) -> None:
-        self._flush_enqueue()  # this turn's enqueues go into the last transaction
+        self._enqueues.flush_now()  # this turn's enqueues go into the last transaction
         await asyncio.wrap_future(self.writer.stop())
+        if self._users is not None:
+            self._users.release()
+            self._users = None
         reader, conn = self._reader, self._read_conn
         self._reader = self._read_conn = None
         if reader is not None:
@@ -161,7 +163,7 @@ class SQLiteStore(Store):
         for message in messages:
             if message.id is None:
                 raise ValueError("a message is stored with its id: set `id` before enqueue")
-            key, interval = _speed_key(message)
+            key, interval = speed_key(message)
             rows.append(
                 (
                     message.id,
@@ -175,37 +177,8 @@ class SQLiteStore(Store):
                     now,
                 )
             )
-        if not rows:
-            return
-        # Every enqueue of this event-loop turn joins one write: many small intake requests then cost the
-        # writer one existence check and one insert, not one each.
-        pending = self._pending_enqueue
-        if pending is None:
-            pending = self._pending_enqueue = ([], asyncio.get_running_loop().create_future())
-            asyncio.get_running_loop().call_soon(self._flush_enqueue)
-        pending[0].extend(rows)
-        await asyncio.shield(pending[1])
-
-    def _flush_enqueue(self) -> None:
-        if self._pending_enqueue is None:  # flushed already (by close)
-            return
-        rows, done = self._pending_enqueue
-        self._pending_enqueue = None
-        try:
-            write = self.writer.submit(lambda conn: _enqueue(conn, rows))
-        except Exception as exc:
-            done.set_exception(exc)
-            return
-
-        def settle(result: asyncio.Future[None]) -> None:
-            if done.done():
-                return
-            if result.exception() is not None:
-                done.set_exception(result.exception())  # type: ignore[arg-type]
-            else:
-                done.set_result(None)
-
-        write.add_done_callback(settle)
+        if rows:
+            await self._enqueues.add(rows)
 
     async def claim(self, now: float, limit: int, lease: float) -> list[QueuedMessage]:
         if limit <= 0:
@@ -214,7 +187,11 @@ class SQLiteStore(Store):
         return [QueuedMessage(message_decoder.decode(body), attempts) for body, attempts in rows]
 
     async def recover(self, now: float) -> int:
-        return await self._write(_recover, now)
+        if self._users is None:
+            raise StoreClosedError("the store is not open")
+        with self._users.alone() as alone:
+            # Another process on this file has its own messages in flight: leave them to their leases.
+            return await self._write(_recover, now) if alone else 0
 
     async def mark_sent(self, outcomes: list[SendOutcome], now: float) -> None:
         rows = []
@@ -351,11 +328,10 @@ def _fail(conn: sqlite3.Connection, rows: list[tuple[str, str, str]], now: float
     conn.executemany(
         INSERT_OUTBOX,
         [
-            (host, now, mid, _encode(Report(kind="FAILED", channel=channel, message_id=mid, to=destination,
-                                            error_description=reasons[mid])))
+            (host, now, mid, failed_report(mid, channel, destination, reasons[mid]))
             for mid, channel, destination, host in owed
         ],
-    )  # fmt: skip
+    )
 
 
 def _recover(conn: sqlite3.Connection, now: float) -> int:

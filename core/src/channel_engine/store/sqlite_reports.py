@@ -11,7 +11,8 @@ from typing import Any
 
 import msgspec
 
-from ..models import FINAL_GROUPS, Report, TimelineEntry
+from ..models import FINAL_GROUPS, Report
+from .records import report_line
 
 _encode = msgspec.json.encode
 
@@ -45,18 +46,6 @@ def json_list(values: Any) -> str:
     return _encode(list(values)).decode()
 
 
-def timeline_line(
-    at: float,
-    event: str,
-    group: str | None = None,
-    name: str | None = None,
-    detail: dict[str, Any] | None = None,
-) -> str:
-    """One timeline entry as a JSON line, appended to the message's timeline column."""
-    entry = TimelineEntry(at=at, event=event, status_group=group, status_name=name, detail=detail or None)
-    return _encode(entry).decode() + "\n"
-
-
 class _Target:
     """The stored message a report belongs to (or, for an inbound message, is paired with)."""
 
@@ -81,19 +70,6 @@ class _Change:
         self.state: str | None = None
         self.status: tuple[str | None, str | None, str | None, bool] | None = None
         self.message_count: int | None = None
-
-
-def _detail(report: Report) -> dict[str, Any]:
-    if report.kind == "CLICK":
-        return {"url": report.url} if report.url else {}
-    if report.kind == "INBOUND":
-        return {"messageId": report.message_id} if report.message_id else {}
-    detail: dict[str, Any] = {}
-    if report.error_name:
-        detail["errorName"] = report.error_name
-    if report.message_count is not None:
-        detail["messageCount"] = report.message_count
-    return detail
 
 
 def record_reports(conn: sqlite3.Connection, reports: list[Report], now: float) -> list[Report]:
@@ -138,9 +114,7 @@ def record_reports(conn: sqlite3.Connection, reports: list[Report], now: float) 
         change = changes.get(target.rowid)
         if change is None:
             change = changes[target.rowid] = _Change()
-        change.lines.append(
-            timeline_line(now, report.kind, report.status_group, report.status_name, _detail(report))
-        )
+        change.lines.append(report_line(report, now))
         if report.kind == "DELIVERY":
             final = report.is_final
             if final or not target.final:  # a final status never regresses

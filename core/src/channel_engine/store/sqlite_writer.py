@@ -17,16 +17,12 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
-from ..errors import ChannelEngineError
+from .records import StoreClosedError
+
+__all__ = ["GroupCommitWriter", "StoreClosedError"]
 
 T = TypeVar("T")
 WriteFn = Callable[[sqlite3.Connection], Any]
-
-
-class StoreClosedError(ChannelEngineError):
-    """A write arrived after the store was closed (or before it was opened)."""
-
-    code = "store_closed"
 
 
 class _Job:

@@ -1,0 +1,112 @@
+"""What both stores write the same way: timeline lines, speed-limit keys, the FAILED report a host is owed,
+and the batching of one event-loop turn's enqueues into one write."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any, Generic, TypeVar
+
+import msgspec
+
+from ..errors import ChannelEngineError
+from ..models import OutboundMessage, Report, TimelineEntry
+
+T = TypeVar("T")
+encode = msgspec.json.encode
+
+
+class StoreClosedError(ChannelEngineError):
+    """A write arrived after the store was closed (or before it was opened)."""
+
+    code = "store_closed"
+
+
+def timeline_line(
+    at: float,
+    event: str,
+    group: str | None = None,
+    name: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> str:
+    """One timeline entry as a JSON line; a message's timeline is these lines, appended in order."""
+    entry = TimelineEntry(at=at, event=event, status_group=group, status_name=name, detail=detail or None)
+    return encode(entry).decode() + "\n"
+
+
+def report_line(report: Report, now: float) -> str:
+    """The timeline line a new report adds to its message."""
+    detail: dict[str, Any] = {}
+    if report.kind == "CLICK":
+        if report.url:
+            detail["url"] = report.url
+    elif report.kind == "INBOUND":
+        if report.message_id:
+            detail["messageId"] = report.message_id
+    else:
+        if report.error_name:
+            detail["errorName"] = report.error_name
+        if report.message_count is not None:
+            detail["messageCount"] = report.message_count
+    return timeline_line(now, report.kind, report.status_group, report.status_name, detail)
+
+
+def speed_key(message: OutboundMessage) -> tuple[str | None, float]:
+    """The key whose messages share one sending speed limit, and the seconds between two of them."""
+    limit = message.options.speed_limit
+    if limit is None:
+        return None, 0.0
+    group = limit.key or message.options.bulk_id or message.host.name
+    return f"{group}|{limit.amount}|{limit.time_unit}", limit.interval_seconds
+
+
+def failed_report(message_id: str, channel: str, destination: str | None, reason: str) -> bytes:
+    """The FAILED report a host is owed for its message that failed for good (encoded)."""
+    return encode(
+        Report(
+            kind="FAILED", channel=channel, message_id=message_id, to=destination, error_description=reason
+        )
+    )
+
+
+class TurnBatch(Generic[T]):
+    """Joins everything added during one event-loop turn into one call of `flush`; every adder awaits
+    that call. Many small concurrent requests then cost the store one write, not one each."""
+
+    def __init__(self, flush: Callable[[list[T]], Awaitable[None]]) -> None:
+        self._flush = flush
+        self._pending: tuple[list[T], asyncio.Future[None]] | None = None
+
+    async def add(self, items: list[T]) -> None:
+        pending = self._pending
+        if pending is None:
+            loop = asyncio.get_running_loop()
+            pending = self._pending = ([], loop.create_future())
+            loop.call_soon(self.flush_now)
+        pending[0].extend(items)
+        await asyncio.shield(pending[1])
+
+    def flush_now(self) -> asyncio.Future[None] | None:
+        """Start the write of what was added so far (at the end of the turn, or at close); returns the
+        future its adders wait on, None when nothing was waiting."""
+        if self._pending is None:
+            return None
+        items, done = self._pending
+        self._pending = None
+        try:
+            write = asyncio.ensure_future(self._flush(items))
+        except Exception as exc:
+            done.set_exception(exc)
+            return done
+
+        def settle(result: asyncio.Future[None]) -> None:
+            if done.done():
+                return
+            error = result.exception()
+            if error is not None:
+                done.set_exception(error)
+            else:
+                done.set_result(None)
+
+        write.add_done_callback(settle)
+        return done

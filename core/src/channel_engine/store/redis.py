@@ -1,0 +1,370 @@
+"""The store for many engine processes: one Redis shared by all of them (`CHANNEL_ENGINE_STORE=redis://`).
+
+Every write that takes several steps is one Lua script (`redis_scripts`), so processes never see each
+other's half-done work: two claimers never take the same message, a speed-limit key is advanced by one
+process at a time, a report is recorded once. A write is durable when Redis answers if Redis runs with
+`appendonly yes` and `appendfsync always`; `open()` warns when it does not.
+
+URL: `redis://[user:password@]host:port/db?prefix=ce` (also `rediss://` and `unix://`); `prefix` names
+this engine's keys, so several engines can share one Redis.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from typing import Any, get_args
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import msgspec
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError, ResponseError
+
+from ..models import (
+    FINAL_GROUPS,
+    MessageState,
+    MessageView,
+    OutboundMessage,
+    OutboxItem,
+    QueuedMessage,
+    Report,
+    SendOutcome,
+    TimelineEntry,
+    message_decoder,
+    report_decoder,
+)
+from . import redis_scripts as lua
+from .base import Store, wants_reports
+from .records import StoreClosedError, TurnBatch, encode, failed_report, report_line, speed_key, timeline_line
+
+log = logging.getLogger("channel_engine.store")
+STATES: tuple[str, ...] = get_args(MessageState)
+_line_decoder = msgspec.json.Decoder(TimelineEntry)
+CLIENT_NAME = "channel-engine"
+
+
+def split_url(url: str) -> tuple[str, str]:
+    """The Redis URL without our `prefix` parameter, and the prefix (default `ce`)."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    prefix = next((value for key, value in query if key == "prefix"), "ce") or "ce"
+    rest = urlencode([(key, value) for key, value in query if key != "prefix"])
+    return urlunsplit(parts._replace(query=rest)), prefix
+
+
+def _text(value: bytes | None) -> str | None:
+    return value.decode() if value is not None else None
+
+
+def _str(value: str | bytes) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+class RedisStore(Store):
+    """`Store` on Redis. Each open store names its connections `channel-engine:<prefix>:<instance>`, which
+    is how `recover` sees whether another process is using the same keys."""
+
+    def __init__(self, url: str, *, prefix: str | None = None) -> None:
+        self.url, url_prefix = split_url(url)
+        self.prefix = prefix or url_prefix
+        self.instance = os.urandom(6).hex()
+        self._client: aioredis.Redis | None = None
+        self._scripts: dict[str, Any] = {}
+        self._enqueues: TurnBatch[tuple[Any, ...]] = TurnBatch(self._write_enqueues)
+        self.commits = 0  # writes sent to Redis (each one atomic and, with AOF always, durable)
+
+    @property
+    def client(self) -> aioredis.Redis:
+        if self._client is None:
+            raise StoreClosedError("the store is not open")
+        return self._client
+
+    async def open(self) -> None:
+        if self._client is not None:
+            return
+        client = aioredis.Redis.from_url(
+            self.url, client_name=f"{CLIENT_NAME}:{self.prefix}:{self.instance}", decode_responses=False
+        )
+        try:
+            await client.ping()
+        except RedisError as exc:
+            await client.aclose()
+            raise ConnectionError(f"cannot reach Redis at {_safe(self.url)}: {exc}") from None
+        self._client = client
+        self._scripts = {
+            name: client.register_script(lua.PRELUDE + getattr(lua, name))
+            for name in (
+                "ENQUEUE", "CLAIM", "RECOVER", "MARK_SENT", "MARK_FAILED", "RETRY_LATER",
+                "RECORD_REPORTS", "CLAIM_OUTBOX", "RETRY_OUTBOX", "ACK_OUTBOX",
+            )
+        }  # fmt: skip
+        await self._warn_unless_durable()
+
+    async def _warn_unless_durable(self) -> None:
+        try:
+            config = await self.client.config_get("append*")
+        except ResponseError:  # CONFIG is often disabled on managed Redis: nothing to check with
+            return
+        config = {_str(k): _str(v) for k, v in config.items()}
+        if config.get("appendonly") != "yes" or config.get("appendfsync") != "always":
+            log.warning(
+                "Redis at %s runs with appendonly=%s appendfsync=%s: an acknowledged message can be lost "
+                "if Redis stops; set appendonly yes and appendfsync always for durability",
+                _safe(self.url),
+                config.get("appendonly"),
+                config.get("appendfsync"),
+            )
+
+    async def close(self) -> None:
+        pending = self._enqueues.flush_now()
+        if pending is not None:
+            await asyncio.wait([pending])
+        client, self._client = self._client, None
+        if client is not None:
+            await client.aclose()
+
+    async def _run(self, script: str, *args: Any) -> Any:
+        self.commits += 1
+        return await self._scripts[script](keys=[], args=[self.prefix, *args], client=self.client)
+
+    def _key(self, *parts: str) -> str:
+        return ":".join((self.prefix, *parts))
+
+    # -- the queue -------------------------------------------------------------------------------------
+
+    async def enqueue(self, messages: list[OutboundMessage], now: float) -> None:
+        rows: list[tuple[Any, ...]] = []
+        line = timeline_line(now, "ACCEPTED")
+        for message in messages:
+            if message.id is None:
+                raise ValueError("a message is stored with its id: set `id` before enqueue")
+            key, interval = speed_key(message)
+            rows.append(
+                (
+                    message.id,
+                    encode(message),
+                    message.channel,
+                    message.destination or "",
+                    message.host.name,
+                    int(wants_reports(message)),
+                    key or "",
+                    interval,
+                    line,
+                    now,
+                )  # the order ENQUEUE reads them in
+            )
+        if rows:
+            if self._client is None:
+                raise StoreClosedError("the store is not open")
+            await self._enqueues.add(rows)
+
+    async def _write_enqueues(self, rows: list[tuple[Any, ...]]) -> None:
+        await self._run("ENQUEUE", *(arg for row in rows for arg in row))
+
+    async def claim(self, now: float, limit: int, lease: float) -> list[QueuedMessage]:
+        if limit <= 0:
+            return []
+        flat = await self._run("CLAIM", now, limit, now + lease)
+        return [
+            QueuedMessage(message_decoder.decode(flat[i]), int(flat[i + 1])) for i in range(0, len(flat), 2)
+        ]
+
+    async def recover(self, now: float) -> int:
+        if await self._others_connected():
+            return 0  # their messages in flight are theirs; an ended lease brings them back anyway
+        return int(await self._run("RECOVER", now))
+
+    async def _others_connected(self) -> bool:
+        """Whether another open store on these keys is connected (a killed process's connections close
+        with it). When Redis will not say (CLIENT LIST not allowed), assume so: the safe answer."""
+        try:
+            clients = await self.client.client_list()
+        except ResponseError:
+            return True
+        ours = f"{CLIENT_NAME}:{self.prefix}:"
+        return any(c.get("name", "").startswith(ours) and c["name"] != ours + self.instance for c in clients)
+
+    async def mark_sent(self, outcomes: list[SendOutcome], now: float) -> None:
+        args: list[Any] = []
+        for o in outcomes:
+            detail = {"messageCount": o.message_count} if o.message_count is not None else None
+            line = timeline_line(now, "SENT", o.status_group, o.status_name, detail)
+            count = "" if o.message_count is None else o.message_count
+            args += [o.message_id, o.status_group or "", o.status_name or "", count, line]
+        if args:
+            await self._run("MARK_SENT", *args)
+
+    async def mark_failed(self, failures: list[tuple[str, str]], now: float) -> None:
+        if not failures:
+            return
+        # What the owed report says (channel, destination) never changes after enqueue: read it first.
+        async with self.client.pipeline(transaction=False) as pipe:
+            for mid, _ in failures:
+                pipe.hmget(self._key("m", mid), "ch", "dst")
+            fields = await pipe.execute()
+        args: list[Any] = [now]
+        for (mid, reason), (channel, destination) in zip(failures, fields, strict=True):
+            line = timeline_line(now, "FAILED", detail={"reason": reason})
+            owed = failed_report(mid, _text(channel) or "", _text(destination) or None, reason)
+            args += [mid, reason, line, owed]
+        await self._run("MARK_FAILED", *args)
+
+    async def retry_later(self, ids: list[str], due_at: float, reason: str, now: float) -> None:
+        if ids:
+            line = timeline_line(now, "RETRY", detail={"reason": reason, "dueAt": due_at})
+            await self._run("RETRY_LATER", due_at, line, *ids)
+
+    async def next_due(self) -> float | None:
+        async with self.client.pipeline(transaction=False) as pipe:
+            pipe.zrange(self._key("q"), 0, 0, withscores=True)
+            pipe.zrange(self._key("l"), 0, 0, withscores=True)
+            queued, leased = await pipe.execute()
+        times = [score for _, score in queued + leased]
+        return min(times) if times else None
+
+    # -- reports -----------------------------------------------------------------------------------------
+
+    async def record_reports(self, reports: list[Report], now: float) -> list[Report]:
+        if not reports:
+            return []
+        targets = await self._targets(reports)
+        args: list[Any] = [now]
+        prepared: list[Report] = []
+        for report in reports:
+            target = None
+            if report.kind == "INBOUND":
+                target = targets.get("+" + (report.sender or "").lstrip("+"))
+                if target is not None:
+                    report = msgspec.structs.replace(report, paired_message_id=target[0])
+            elif report.message_id:
+                target = targets.get(report.message_id)
+                if target is not None and report.channel != target[1]:
+                    report = msgspec.structs.replace(report, channel=target[1])
+            prepared.append(report)
+            final = report.kind == "DELIVERY" and report.is_final
+            group = (report.status_group or "").upper()
+            args += [
+                report.dedupe_key(),
+                encode(report),
+                target[0] if target else "",
+                report_line(report, now),
+                int(report.kind == "DELIVERY"),
+                int(final),
+                group if final and group in FINAL_GROUPS else "",
+                report.status_group or "",
+                report.status_name or "",
+                report.error_name or "",
+                "" if report.message_count is None else report.message_count,
+                target[2] if target and target[3] else "",
+            ]
+        new = await self._run("RECORD_REPORTS", *args)
+        return [prepared[int(i) - 1] for i in new]
+
+    async def _targets(self, reports: list[Report]) -> dict[str, tuple[str, str, str, bool]]:
+        """The stored messages the reports belong to: (id, channel, host, wants reports) by message id,
+        and for inbound messages by '+' and the sender's number. These fields never change once stored."""
+        ids = {r.message_id for r in reports if r.kind != "INBOUND" and r.message_id}
+        senders = sorted({(r.sender or "").lstrip("+") for r in reports if r.kind == "INBOUND" and r.sender})
+        paired: dict[str, str] = {}
+        if senders:
+            latest = await self.client.hmget(self._key("dest"), senders)
+            paired = {"+" + number: mid.decode() for number, mid in zip(senders, latest, strict=True) if mid}
+        wanted = sorted(ids | set(paired.values()))
+        if not wanted:
+            return {}
+        async with self.client.pipeline(transaction=False) as pipe:
+            for mid in wanted:
+                pipe.hmget(self._key("m", mid), "ch", "host", "w")
+            rows = await pipe.execute()
+        found = {
+            mid: (mid, channel.decode(), host.decode(), wants == b"1")
+            for mid, (channel, host, wants) in zip(wanted, rows, strict=True)
+            if channel is not None
+        }
+        found.update({sender: found[mid] for sender, mid in paired.items() if mid in found})
+        return found
+
+    async def get_message(self, message_id: str) -> MessageView | None:
+        async with self.client.pipeline(transaction=False) as pipe:
+            pipe.hgetall(self._key("m", message_id))
+            pipe.get(self._key("b", message_id))
+            pipe.get(self._key("t", message_id))
+            fields, body, timeline = await pipe.execute()
+        if body is None:
+            return None
+        message = message_decoder.decode(body)
+        get = fields.get
+        count = get(b"mc")
+        return MessageView(
+            id=message_id,
+            channel=message.channel,
+            destination=message.destination,
+            state=get(b"st", b"QUEUED").decode(),  # type: ignore[arg-type]
+            created_at=float(get(b"at", 0)),
+            attempts=int(get(b"att", 0)),
+            status_group=_text(get(b"sg")) or None,
+            status_name=_text(get(b"sn")) or None,
+            error_name=_text(get(b"en")) or None,
+            failure_reason=_text(get(b"fr")),
+            message_count=int(count) if count is not None else None,
+            host=message.host,
+            timeline=_line_decoder.decode_lines(timeline or b""),
+        )
+
+    # -- the outbox -------------------------------------------------------------------------------------
+
+    async def claim_outbox(self, now: float, limit: int, lease: float) -> list[OutboxItem]:
+        if limit <= 0:
+            return []
+        flat = await self._run("CLAIM_OUTBOX", now, limit, now + lease)
+        return [
+            OutboxItem(
+                id=int(flat[i]),
+                host=flat[i + 1].decode(),
+                report=report_decoder.decode(flat[i + 2]),
+                attempts=int(flat[i + 3]),
+                message=message_decoder.decode(flat[i + 4]) if flat[i + 4] is not None else None,
+            )
+            for i in range(0, len(flat), 5)
+        ]
+
+    async def ack_outbox(self, ids: list[int]) -> None:
+        if ids:
+            await self._run("ACK_OUTBOX", *ids)
+
+    async def retry_outbox(self, item_id: int, due_at: float, error: str) -> None:
+        await self._run("RETRY_OUTBOX", due_at, error, item_id)
+
+    # -- accounts ------------------------------------------------------------------------------------
+
+    async def put_account(self, name: str, sealed: bytes) -> None:
+        await self.client.hset(self._key("acct"), name, bytes(sealed))
+
+    async def get_accounts(self) -> dict[str, bytes]:
+        stored = await self.client.hgetall(self._key("acct"))
+        return {name.decode(): bytes(sealed) for name, sealed in stored.items()}
+
+    async def delete_account(self, name: str) -> bool:
+        return bool(await self.client.hdel(self._key("acct"), name))
+
+    # -- numbers for /metrics --------------------------------------------------------------------------
+
+    async def stats(self) -> dict[str, int]:
+        async with self.client.pipeline(transaction=False) as pipe:
+            pipe.hgetall(self._key("c"))
+            pipe.zcard(self._key("o"))
+            counts, outbox = await pipe.execute()
+        by_state = {state.decode(): int(n) for state, n in counts.items()}
+        out = {"queued": by_state.get("QUEUED", 0) + by_state.get("SENDING", 0), "outbox": int(outbox)}
+        out.update({f"state_{state}": by_state.get(state, 0) for state in STATES})
+        return out
+
+
+def _safe(url: str) -> str:
+    """The URL without its password, for messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    return urlunsplit(parts._replace(netloc=netloc))
