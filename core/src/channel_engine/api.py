@@ -10,6 +10,7 @@ GET  /-/plugins          installed plugins (name, version, kind, hooks)
 from __future__ import annotations
 
 import hmac
+import os
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -111,7 +112,12 @@ def api_routes(engine: Engine) -> list[Route]:
         except Exception as exc:  # the store is the one dependency worth reporting
             return JSONResponse({"status": "unhealthy", "store": str(exc)}, status_code=503)
         return JSONResponse(
-            {"status": "ok", "queued": stats.get("queued", 0), "outbox": stats.get("outbox", 0)}
+            {
+                "status": "ok",
+                "queued": stats.get("queued", 0),
+                "outbox": stats.get("outbox", 0),
+                "process": os.getpid(),  # which worker answered, when several share the port
+            }
         )
 
     async def metrics(request: Request) -> Response:

@@ -42,6 +42,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.data_dir:
         overrides["data_dir"] = Path(args.data_dir)
     settings = config.from_env(**overrides)
+    if args.workers < 1:
+        raise ChannelEngineError("--workers must be 1 or more")
+    if args.workers > 1:
+        return _serve_workers(args, sock, settings)
     engine = Engine(settings)
     app = create_app(engine)
     print(f"channel-engine listening on {server.url_of(sock)} (data in {settings.data_dir})", file=sys.stderr)
@@ -51,6 +55,37 @@ def cmd_serve(args: argparse.Namespace) -> int:
         await srv.serve(sockets=[sock])
 
     _run(main())
+    return 0
+
+
+def _serve_workers(args: argparse.Namespace, sock: Any, settings: Any) -> int:
+    from . import server
+    from .secret_box import SecretBox
+
+    # Each worker reads its settings from the environment it inherits: put the command line's there.
+    os.environ.update(
+        CHANNEL_ENGINE_HOST=args.host,
+        CHANNEL_ENGINE_PORT=str(settings.port),
+        CHANNEL_ENGINE_DATA_DIR=str(settings.data_dir),
+    )
+    SecretBox.load(settings.data_dir)  # the key every worker shares, made once before they start
+    store = (
+        "SQLite in " + str(settings.data_dir)
+        if not settings.store_url
+        else settings.store_url.split("://")[0]
+    )
+    print(
+        f"channel-engine listening on {server.url_of(sock)} with {args.workers} worker processes ({store})",
+        file=sys.stderr,
+        flush=True,
+    )
+    server.serve_workers(
+        "channel_engine.engine:app_from_env",
+        sock,
+        args.workers,
+        log_level=args.log_level,
+        access_log=args.access_log,
+    )
     return 0
 
 
@@ -168,6 +203,13 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--data-dir", help="where the SQLite store and secret key live (CHANNEL_ENGINE_DATA_DIR)")
     s.add_argument("--log-level", default="info")
     s.add_argument("--access-log", action="store_true")
+    s.add_argument(
+        "--workers",
+        type=int,
+        default=int(os.environ.get("CHANNEL_ENGINE_WORKERS", "1")),
+        help="engine processes sharing the port and the store (CHANNEL_ENGINE_WORKERS); "
+        "use a Redis store for more than one machine",
+    )
     s.set_defaults(func=cmd_serve)
 
     s = sub.add_parser("simulator", help="run the Infobip simulator on its own")

@@ -101,6 +101,7 @@ def from_env(**overrides: object) -> Settings:
         store_url=env("CHANNEL_ENGINE_STORE"),
         webhook_auth=auth,
         account_rate=_number("CHANNEL_ENGINE_ACCOUNT_RATE", 100.0),
+        lease_seconds=_number("CHANNEL_ENGINE_LEASE_SECONDS", 30.0),
         roles=roles,
     )
     return replace(settings, **overrides)  # type: ignore[arg-type]

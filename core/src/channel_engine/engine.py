@@ -200,6 +200,13 @@ class Engine:
             await self.stop()
 
 
+def app_from_env() -> Starlette:
+    """The engine app with settings from the environment: what each `serve --workers` process runs."""
+    from .config import from_env
+
+    return create_app(Engine(from_env()))
+
+
 def create_app(engine: Engine) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -26,20 +26,34 @@ def url_of(sock: socket.socket) -> str:
     return f"http://{'[' + host + ']' if ':' in host else host}:{port}"
 
 
+def make_config(
+    app: Any, *, log_level: str = "warning", access_log: bool = False, **options: Any
+) -> uvicorn.Config:
+    """Our uvicorn settings; `options` adds or overrides uvicorn.Config arguments."""
+    settings: dict[str, Any] = {
+        "loop": "none",  # run in the caller's event loop
+        "http": "httptools",
+        "timeout_graceful_shutdown": 5,
+        "backlog": 2048,
+        **options,
+    }
+    return uvicorn.Config(app, log_level=log_level, access_log=access_log, **settings)
+
+
 def make_server(
     app: Any, *, log_level: str = "warning", access_log: bool = False, lifespan: str = "on"
 ) -> uvicorn.Server:
-    config = uvicorn.Config(
-        app,
-        log_level=log_level,
-        access_log=access_log,
-        lifespan=lifespan,  # type: ignore[arg-type]
-        loop="none",  # run in the caller's event loop
-        http="httptools",
-        timeout_graceful_shutdown=5,
-        backlog=2048,
-    )
-    return uvicorn.Server(config)
+    return uvicorn.Server(make_config(app, log_level=log_level, access_log=access_log, lifespan=lifespan))
+
+
+def serve_workers(factory: str, sock: socket.socket, workers: int, **options: Any) -> None:
+    """Run `workers` processes of the app that `factory` ("module:function") builds, all accepting on
+    `sock`, under uvicorn's supervisor: a worker that dies is replaced, SIGTERM stops them all, SIGHUP
+    replaces them one by one."""
+    from uvicorn.supervisors import Multiprocess
+
+    config = make_config(factory, factory=True, workers=workers, loop="auto", **options)
+    Multiprocess(config, sockets=[sock]).run()
 
 
 @contextlib.asynccontextmanager
