@@ -6,11 +6,6 @@ the test process so the test can see exactly what reached the provider.
 
 from __future__ import annotations
 
-import asyncio
-import os
-import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -20,48 +15,11 @@ from channel_engine.secret_box import new_key
 from channel_engine.server import bind
 from channel_engine.simulator import create_simulator
 from channel_engine.simulator.app import collect_endpoints
+from channel_engine.testing.processes import engine_process
 from channel_engine.testing.servers import serve_app
 
 TOTAL = 300
 PER_MINUTE = 3000  # one message every 20 ms: the queue takes about 6 s to drain
-
-
-@asynccontextmanager
-async def engine_process(env: dict[str, str], port: int) -> AsyncIterator[asyncio.subprocess.Process]:
-    """`channel-engine serve` in its own process; ready once uvicorn says the app's start-up completed."""
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "channel_engine.cli",
-        "serve",
-        "--port",
-        str(port),
-        env={**os.environ, **env},
-        stderr=asyncio.subprocess.PIPE,
-    )
-    assert proc.stderr is not None
-    lines: list[str] = []
-    async with asyncio.timeout(30):
-        while True:
-            line = (await proc.stderr.readline()).decode()
-            if not line:
-                raise RuntimeError("the engine exited during start-up:\n" + "".join(lines))
-            lines.append(line)
-            if "Application startup complete" in line:
-                break
-
-    async def drain() -> None:  # keep reading so a full pipe never blocks the engine
-        while await proc.stderr.readline():  # type: ignore[union-attr]
-            pass
-
-    drainer = asyncio.create_task(drain())
-    try:
-        yield proc
-    finally:
-        if proc.returncode is None:
-            proc.terminate()
-            await proc.wait()
-        await drainer
 
 
 async def test_killed_with_messages_queued_then_restarted_none_lost_none_twice(tmp_path: Path):
