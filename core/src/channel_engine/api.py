@@ -10,6 +10,7 @@ GET  /-/plugins          installed plugins (name, version, kind, hooks)
 from __future__ import annotations
 
 import hmac
+import logging
 import os
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +31,7 @@ class Envelope(msgspec.Struct):
     messages: list[msgspec.Raw] | None = None
 
 
+log = logging.getLogger("channel_engine.api")
 _envelope_decoder = msgspec.json.Decoder(Envelope)
 _encoder = msgspec.json.Encoder()
 
@@ -46,6 +48,13 @@ def error(status: int, detail: str, problems: list[Any] | None = None) -> Msgspe
     if problems:
         body["problems"] = problems
     return MsgspecResponse(body, status_code=status)
+
+
+def store_failed(outcome: str, exc: Exception) -> MsgspecResponse:
+    """503 for a store that did not take a write (Redis unreachable, disk full): nothing is acknowledged,
+    so the caller sends it again. The cause goes to the log, not to the caller."""
+    log.error("store write failed (%s): %s: %s", outcome, type(exc).__name__, exc)
+    return error(503, f"the store is unavailable, so {outcome}; send it again shortly")
 
 
 def api_routes(engine: Engine) -> list[Route]:
@@ -80,7 +89,10 @@ def api_routes(engine: Engine) -> list[Route]:
             return error(400, "`messages` is empty")
         if len(raws) > MAX_BATCH:
             return error(413, f"{len(raws)} messages in one request; send at most {MAX_BATCH}")
-        verdicts = await engine.intake.submit(raws, path)
+        try:
+            verdicts = await engine.intake.submit(raws, path)
+        except Exception as exc:
+            return store_failed("nothing was accepted", exc)
         if single:
             v = verdicts[0]
             if v.problems:

@@ -25,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from .api import MsgspecResponse, error
+from .api import MsgspecResponse, error, store_failed
 from .config import WebhookAuthSettings
 from .models import Report
 
@@ -111,7 +111,10 @@ def webhook_routes(
             reports, refused = normalize(channel, kind, payload)
         except (ValueError, KeyError, TypeError) as exc:
             return error(400, f"not a {channel} {kind} webhook body: {exc}")
-        new, duplicates = await record(reports)
+        try:
+            new, duplicates = await record(reports)
+        except Exception as exc:  # Infobip retries a call that was not answered 2xx
+            return store_failed("the reports were not stored", exc)
         answer: dict[str, Any] = {"received": len(reports), "new": new, "duplicates": duplicates}
         if refused:
             # Stored what could be read and answered 200: a retry would bring the same unreadable entries.
