@@ -34,6 +34,13 @@ def worker_pids(parent: int) -> list[int]:
     return found
 
 
+def messages_of(count: int) -> list[dict]:
+    return [
+        {"channel": "sms", "destination": f"4179{i:07d}", "content": {"text": f"Message {i}"}}
+        for i in range(count)
+    ]
+
+
 def delivered(metrics: str) -> int:
     found = re.search(r'channel_engine_messages\{state="DELIVERED"\} (\S+)', metrics)
     return int(float(found.group(1))) if found else 0
@@ -44,10 +51,7 @@ async def test_workers_share_one_port_and_one_store_and_stop_together(tmp_path: 
     port = sock.getsockname()[1]
     sock.close()
     env = {"CHANNEL_ENGINE_DATA_DIR": str(tmp_path / "data")}  # embedded defaults: SQLite, built-in simulator
-    messages = [
-        {"channel": "sms", "destination": f"4179{i:07d}", "content": {"text": f"Message {i}"}}
-        for i in range(TOTAL)
-    ]
+    messages = messages_of(TOTAL)
     async with engine_process(env, port, workers=2) as supervisor:
         workers = worker_pids(supervisor.pid)
         assert len(workers) == 2
@@ -86,3 +90,25 @@ async def test_workers_must_be_at_least_one() -> None:
 
     assert proc.returncode == 2
     assert err.decode().strip() == "channel-engine: --workers must be 1 or more"
+
+
+async def test_an_intake_only_process_and_a_sending_process_share_the_work(tmp_path: Path) -> None:
+    ports = []
+    for _ in range(2):
+        sock = bind()
+        ports.append(sock.getsockname()[1])
+        sock.close()
+    shared = {"CHANNEL_ENGINE_DATA_DIR": str(tmp_path / "data")}
+    intake_only = {**shared, "CHANNEL_ENGINE_ROLES": "intake"}
+    sender = {**shared, "CHANNEL_ENGINE_ROLES": "dispatch,delivery"}
+    async with (
+        engine_process(sender, ports[1]),  # idle first: nothing will wake it but its own look at the store
+        engine_process(intake_only, ports[0]),
+        httpx.AsyncClient(base_url=f"http://127.0.0.1:{ports[0]}", timeout=30) as http,
+    ):
+        response = await http.post("/v1/messages", json={"messages": messages_of(20)})
+        assert response.status_code == 202
+
+        async with asyncio.timeout(30):
+            while delivered((await http.get("/metrics")).text) < 20:
+                await asyncio.sleep(0.05)  # the other process's progress: nothing here to await

@@ -64,10 +64,14 @@ class Dispatcher:
         concurrency: int = 8,
         retry: RetryPolicy | None = None,
         clock: Callable[[], float] = time.time,
+        poll: float = 1.0,
     ) -> None:
         self.store = store
         self.plugins = plugins
         self.provider = provider
+        # Look at the store at least this often: on a shared store, other processes queue messages that
+        # nobody wakes this one for (an intake-only node, or a sender that died).
+        self.poll = poll
         self.accounts = accounts
         self.webhook_urls = webhook_urls
         self.metrics = metrics
@@ -124,7 +128,7 @@ class Dispatcher:
             if claimed:
                 return claimed
             due = await self.store.next_due()
-            timeout = None if due is None else max(0.0, due - self.clock())
+            timeout = self.poll if due is None else min(self.poll, max(0.0, due - self.clock()))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout)
 
