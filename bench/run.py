@@ -1,6 +1,7 @@
 """Benchmarks: intake against a bare starlette endpoint, and end-to-end SMS per second.
 
     python3 dev.py bench [--quick]
+    python3 dev.py bench --scale [--quick]     scale-out and memory instead (bench/scale.py)
 
 Every figure is compared with a baseline measured in the same run on the same machine, because the machine
 is shared and noisy: the ratio is the result, the absolute numbers are context. Results are written to
@@ -11,12 +12,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import json
 import os
 import re
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -55,6 +58,10 @@ class Proc:
                 break
         if not self.url:
             raise RuntimeError(f"{args} did not start")
+        # Keep reading what it says, so a full pipe never blocks it in a long run; the last lines explain a
+        # failure.
+        self.tail: collections.deque[str] = collections.deque(maxlen=50)
+        threading.Thread(target=self.tail.extend, args=(self.proc.stderr,), daemon=True).start()
 
     def ready(self) -> None:
         """Wait until it answers (uvicorn binds before the app's start-up completes)."""
@@ -74,12 +81,17 @@ class Proc:
             self.proc.kill()
 
 
-def engine(data_dir: str, roles: str | None = None) -> Proc:
+def engine(
+    data_dir: str, roles: str | None = None, *, workers: int = 1, store_url: str | None = None
+) -> Proc:
+    """`channel-engine serve` on a free port: SQLite in `data_dir` unless `store_url` names another store."""
     env = {"CHANNEL_ENGINE_DATA_DIR": data_dir}
     if roles:
         env["CHANNEL_ENGINE_ROLES"] = roles
+    if store_url:
+        env["CHANNEL_ENGINE_STORE"] = store_url
     args = [PYTHON, "-m", "channel_engine.cli", "serve", "--port", "0", "--log-level", "warning"]
-    return Proc(args, env)
+    return Proc([*args, "--workers", str(workers)], env)
 
 
 async def intake(batch: int, connections: int, total_messages: int) -> dict:
@@ -120,7 +132,7 @@ async def intake(batch: int, connections: int, total_messages: int) -> dict:
     return out
 
 
-def _states(metrics_text: str) -> dict[str, int]:
+def message_states(metrics_text: str) -> dict[str, int]:
     return {
         m.group(1): int(float(m.group(2)))
         for m in re.finditer(r'channel_engine_messages\{state="(\w+)"\} (\S+)', metrics_text)
@@ -134,29 +146,33 @@ async def end_to_end(total: int, batch: int) -> dict:
         eng = engine(data)
         try:
             eng.ready()
-            async with httpx.AsyncClient(base_url=eng.url, timeout=60) as client:
-                chunks = [
-                    [message(i) for i in range(s, min(total, s + batch))] for s in range(0, total, batch)
-                ]
-                started = time.perf_counter()
-
-                async def post(chunks: list) -> None:
-                    while chunks:
-                        response = await client.post("/v1/messages", json={"messages": chunks.pop()})
-                        response.raise_for_status()
-
-                await asyncio.gather(*(post(chunks) for _ in range(4)))
-                intake_done = time.perf_counter() - started
-                while True:
-                    states = _states((await client.get("/metrics")).text)
-                    if states.get("DELIVERED", 0) >= total:
-                        break
-                    if time.perf_counter() - started > 600:
-                        raise RuntimeError(f"not all delivered: {states}")
-                    await asyncio.sleep(0.05)
-                seconds = time.perf_counter() - started
+            return await deliver_all(eng.url, total, batch)
         finally:
             eng.stop()
+
+
+async def deliver_all(url: str, total: int, batch: int) -> dict:
+    """POST `total` messages in batches from 4 concurrent posters to the engine at `url`, then wait until the
+    store counts them all DELIVERED; the engine's store must start empty."""
+    async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+        chunks = [[message(i) for i in range(s, min(total, s + batch))] for s in range(0, total, batch)]
+        started = time.perf_counter()
+
+        async def post(chunks: list) -> None:
+            while chunks:
+                response = await client.post("/v1/messages", json={"messages": chunks.pop()})
+                response.raise_for_status()
+
+        await asyncio.gather(*(post(chunks) for _ in range(4)))
+        intake_done = time.perf_counter() - started
+        while True:
+            states = message_states((await client.get("/metrics")).text)
+            if states.get("DELIVERED", 0) >= total:
+                break
+            if time.perf_counter() - started > 600:
+                raise RuntimeError(f"not all delivered: {states}")
+            await asyncio.sleep(0.05)
+        seconds = time.perf_counter() - started
     return {
         "messages": total,
         "seconds": seconds,
@@ -168,7 +184,14 @@ async def end_to_end(total: int, batch: int) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="smaller runs, for a smoke test")
+    parser.add_argument(
+        "--scale", action="store_true", help="run bench/scale.py (processes and memory) instead"
+    )
     args = parser.parse_args()
+    if args.scale:
+        from scale import main as scale_out
+
+        return scale_out(["--quick"] if args.quick else [])
     scale = 0.2 if args.quick else 1.0
     rows = []
     for batch, connections in ((1, 16), (100, 8), (1000, 4)):

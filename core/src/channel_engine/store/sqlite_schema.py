@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS messages (
@@ -95,8 +96,23 @@ def connect(path: str | os.PathLike[str], pragmas: tuple[str, ...]) -> sqlite3.C
         os.fspath(path), isolation_level=None, check_same_thread=False, cached_statements=256
     )
     for pragma in pragmas:
-        conn.execute(pragma)
+        _execute_when_unlocked(conn, pragma)
     return conn
+
+
+def _execute_when_unlocked(conn: sqlite3.Connection, statement: str, wait: float = 10.0) -> None:
+    """Run `statement`, trying again while the file is locked. Switching a new file to WAL answers "database
+    is locked" at once, without busy_timeout's wait, when another process (`serve --workers N`) switches it
+    at the same moment."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            conn.execute(statement)
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 def create_schema(conn: sqlite3.Connection) -> None:
