@@ -65,6 +65,7 @@ class Dispatcher:
         retry: RetryPolicy | None = None,
         clock: Callable[[], float] = time.time,
         poll: float = 1.0,
+        stop_grace: float = 10.0,
     ) -> None:
         self.store = store
         self.plugins = plugins
@@ -72,6 +73,7 @@ class Dispatcher:
         # Look at the store at least this often: on a shared store, other processes queue messages that
         # nobody wakes this one for (an intake-only node, or a sender that died).
         self.poll = poll
+        self.stop_grace = stop_grace
         self.accounts = accounts
         self.webhook_urls = webhook_urls
         self.metrics = metrics
@@ -99,7 +101,13 @@ class Dispatcher:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
         if self._in_flight:
-            await asyncio.gather(*self._in_flight, return_exceptions=True)
+            # Let sends in flight finish, but not forever (a provider that stopped answering would hold
+            # the shutdown for its whole timeout): what is cut off comes back when its lease ends, with
+            # the same message id.
+            _, unfinished = await asyncio.wait(set(self._in_flight), timeout=self.stop_grace)
+            for task in unfinished:
+                task.cancel()
+            await asyncio.gather(*unfinished, return_exceptions=True)
 
     def wake(self) -> None:
         """New messages are queued: look now rather than at the next planned time."""
