@@ -19,6 +19,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import msgspec
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialWithJitterBackoff
 from redis.exceptions import RedisError, ResponseError
 
 from ..models import (
@@ -83,9 +85,20 @@ class RedisStore(Store):
     async def open(self) -> None:
         if self._client is not None:
             return
-        client = aioredis.Redis.from_url(
-            self.url, client_name=f"{CLIENT_NAME}:{self.prefix}:{self.instance}", decode_responses=False
+        # A blocking pool: when every connection is busy (more than 100 commands at once, e.g. a burst of
+        # API calls), a command waits for one; redis-py's default pool fails it with "Too many connections".
+        pool = aioredis.BlockingConnectionPool.from_url(
+            self.url,
+            max_connections=100,  # a `max_connections` in the URL wins
+            client_name=f"{CLIENT_NAME}:{self.prefix}:{self.instance}",
+            decode_responses=False,
+            # from_url, unlike Redis(), gives connections no retry: after a Redis restart every pooled
+            # connection then fails its next command once. A retry reconnects. (A script whose answer was
+            # lost may run twice: none loses or doubles a message; at worst a claim waits out its lease
+            # or a timeline line is written twice.)
+            retry=Retry(ExponentialWithJitterBackoff(base=0.01, cap=0.5), retries=3),
         )
+        client = aioredis.Redis.from_pool(pool)
         try:
             await client.ping()
         except RedisError as exc:

@@ -44,8 +44,8 @@ async def engine_process(
             started += "Application startup complete" in line
 
     async def drain() -> None:  # keep reading so a full pipe never blocks the engine
-        while await proc.stderr.readline():  # type: ignore[union-attr]
-            pass
+        while line := await proc.stderr.readline():  # type: ignore[union-attr]
+            sys.stderr.write(f"[{port}] " + line.decode())
 
     drainer = asyncio.create_task(drain())
     try:
