@@ -450,6 +450,40 @@ async def test_two_processes_claiming_together_never_take_one_message_twice(
     assert sorted(taken) == sorted(f"m{i}" for i in range(400))
 
 
+async def test_an_id_stored_by_one_process_is_ignored_by_another(
+    store: Store, kind: StoreKind, tmp_path: Path
+) -> None:
+    await store.enqueue([msg("m1")], 0.0)
+    other = await reopened(kind, tmp_path)
+    try:
+        await other.enqueue([msg("m1"), msg("m2")], 5.0)  # a retried POST that reached another process
+    finally:
+        await other.close()
+
+    claimed = await store.claim(10.0, 10, 30.0)
+    assert sorted(q.message.id or "" for q in claimed) == ["m1", "m2"]
+
+
+async def test_two_processes_never_hand_one_outbox_item_over_twice(
+    store: Store, kind: StoreKind, tmp_path: Path
+) -> None:
+    await sent(store, *(f"m{i}" for i in range(60)))
+    await store.record_reports([report(f"m{i}") for i in range(60)], 1.0)
+    other = await reopened(kind, tmp_path)
+    try:
+        taken: list[int] = []
+
+        async def drain(s: Store) -> None:
+            while items := await s.claim_outbox(2.0, 7, 30.0):
+                taken.extend(item.id for item in items)
+
+        await asyncio.gather(drain(store), drain(other), drain(store), drain(other))
+    finally:
+        await other.close()
+
+    assert len(taken) == len(set(taken)) == 60
+
+
 async def test_a_speed_limit_is_spaced_across_processes(
     store: Store, kind: StoreKind, tmp_path: Path
 ) -> None:
