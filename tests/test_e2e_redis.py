@@ -157,16 +157,17 @@ def free_port() -> int:
 async def start_engine(stack: AsyncExitStack, env: dict[str, str]) -> EngineProcess:
     """One `channel-engine serve` on a free port, stopped when `stack` closes. The port is free when we
     look but may be taken before the engine binds it (other tests run too): then another one is tried."""
-    for attempt in range(3):
+    tries = 3
+    while True:
+        tries -= 1
         port = free_port()
         try:
             process = await stack.enter_async_context(engine_process(env, port))
         except RuntimeError as exc:
-            if "Address already in use" in str(exc) and attempt < 2:
+            if tries and "Address already in use" in str(exc):
                 continue
             raise
         return EngineProcess(f"http://127.0.0.1:{port}", process)
-    raise AssertionError("unreachable")
 
 
 @asynccontextmanager

@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Callable
 
-from .dispatcher import RetryPolicy
+from .dispatcher import RetryPolicy, cancel_and_wait
 from .metrics import Metrics
 from .models import OutboxItem
 from .plugins import Plugins
@@ -51,8 +51,7 @@ class HostDelivery:
 
     async def stop(self) -> None:
         if self._task:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+            await cancel_and_wait([self._task])
 
     def wake(self) -> None:
         self._wake.set()

@@ -20,8 +20,9 @@ import random
 import re
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from .errors import ChannelEngineError, ProviderError
 from .metrics import Metrics
@@ -47,6 +48,19 @@ class RetryPolicy:
         backoff = min(self.cap, self.base * 2 ** max(0, attempts - 1))
         delay = random.uniform(backoff / 2, backoff)
         return max(delay, retry_after or 0.0)
+
+
+async def cancel_and_wait(tasks: Iterable[asyncio.Task[Any]]) -> None:
+    """Cancel the tasks and wait until they have ended, cancelling again any that runs on. On Python 3.11,
+    asyncio.wait_for (which redis-py uses to send every command) can swallow a cancellation that arrives as
+    the send completes; a loop that swallowed one would run on and never let the process stop."""
+    ending = set(tasks)
+    pending = ending
+    while pending:
+        for task in pending:
+            task.cancel()
+        _, pending = await asyncio.wait(pending, timeout=0.1)
+    await asyncio.gather(*ending, return_exceptions=True)  # collect how they ended
 
 
 class Dispatcher:
@@ -98,16 +112,13 @@ class Dispatcher:
 
     async def stop(self) -> None:
         if self._task:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+            await cancel_and_wait([self._task])
         if self._in_flight:
             # Let sends in flight finish, but not forever (a provider that stopped answering would hold
             # the shutdown for its whole timeout): what is cut off comes back when its lease ends, with
             # the same message id.
             _, unfinished = await asyncio.wait(set(self._in_flight), timeout=self.stop_grace)
-            for task in unfinished:
-                task.cancel()
-            await asyncio.gather(*unfinished, return_exceptions=True)
+            await cancel_and_wait(unfinished)
 
     def wake(self) -> None:
         """New messages are queued: look now rather than at the next planned time."""
