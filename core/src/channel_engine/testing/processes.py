@@ -53,5 +53,10 @@ async def engine_process(
     finally:
         if proc.returncode is None:
             proc.terminate()
-            await proc.wait()
+            try:
+                await asyncio.wait_for(proc.wait(), 30)
+            except TimeoutError:  # a hang at shutdown is a failure to see, not a test run that never ends
+                proc.kill()
+                await proc.wait()
+                raise AssertionError("the engine did not exit within 30 s of SIGTERM") from None
         await drainer
