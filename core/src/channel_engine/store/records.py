@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, get_args
 
 import msgspec
 
 from ..errors import ChannelEngineError
-from ..models import OutboundMessage, Report, TimelineEntry
+from ..models import MessageState, OutboundMessage, Report, SendOutcome, TimelineEntry
 
 T = TypeVar("T")
 encode = msgspec.json.encode
+STATES: tuple[str, ...] = get_args(MessageState)
 
 
 class StoreClosedError(ChannelEngineError):
@@ -32,6 +33,20 @@ def timeline_line(
     """One timeline entry as a JSON line; a message's timeline is these lines, appended in order."""
     entry = TimelineEntry(at=at, event=event, status_group=group, status_name=name, detail=detail or None)
     return encode(entry).decode() + "\n"
+
+
+def sent_line(outcome: SendOutcome, now: float) -> str:
+    """The timeline line of a message the provider accepted."""
+    detail = {"messageCount": outcome.message_count} if outcome.message_count is not None else None
+    return timeline_line(now, "SENT", outcome.status_group, outcome.status_name, detail)
+
+
+def failed_line(reason: str, now: float) -> str:
+    return timeline_line(now, "FAILED", detail={"reason": reason})
+
+
+def retry_line(reason: str, due_at: float, now: float) -> str:
+    return timeline_line(now, "RETRY", detail={"reason": reason, "dueAt": due_at})
 
 
 def report_line(report: Report, now: float) -> str:
@@ -67,6 +82,13 @@ def failed_report(message_id: str, channel: str, destination: str | None, reason
             kind="FAILED", channel=channel, message_id=message_id, to=destination, error_description=reason
         )
     )
+
+
+def stats_by_state(counts: dict[str, int], outbox: int) -> dict[str, int]:
+    """`Store.stats()` from the number of messages in each state and of outbox items."""
+    out = {"queued": counts.get("QUEUED", 0) + counts.get("SENDING", 0), "outbox": outbox}
+    out.update({f"state_{state}": counts.get(state, 0) for state in STATES})
+    return out
 
 
 class TurnBatch(Generic[T]):

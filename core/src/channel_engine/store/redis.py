@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from typing import Any, get_args
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import msgspec
@@ -25,7 +25,6 @@ from redis.exceptions import RedisError, ResponseError
 
 from ..models import (
     FINAL_GROUPS,
-    MessageState,
     MessageView,
     OutboundMessage,
     OutboxItem,
@@ -38,10 +37,21 @@ from ..models import (
 )
 from . import redis_scripts as lua
 from .base import Store, wants_reports
-from .records import StoreClosedError, TurnBatch, encode, failed_report, report_line, speed_key, timeline_line
+from .records import (
+    StoreClosedError,
+    TurnBatch,
+    encode,
+    failed_line,
+    failed_report,
+    report_line,
+    retry_line,
+    sent_line,
+    speed_key,
+    stats_by_state,
+    timeline_line,
+)
 
 log = logging.getLogger("channel_engine.store")
-STATES: tuple[str, ...] = get_args(MessageState)
 _line_decoder = msgspec.json.Decoder(TimelineEntry)
 CLIENT_NAME = "channel-engine"
 
@@ -55,11 +65,7 @@ def split_url(url: str) -> tuple[str, str]:
     return urlunsplit(parts._replace(query=rest)), prefix
 
 
-def _text(value: bytes | None) -> str | None:
-    return value.decode() if value is not None else None
-
-
-def _str(value: str | bytes) -> str:
+def _text(value: str | bytes | None) -> str | None:
     return value.decode() if isinstance(value, bytes) else value
 
 
@@ -119,7 +125,7 @@ class RedisStore(Store):
             config = await self.client.config_get("append*")
         except ResponseError:  # CONFIG is often disabled on managed Redis: nothing to check with
             return
-        config = {_str(k): _str(v) for k, v in config.items()}
+        config = {_text(k): _text(v) for k, v in config.items()}
         if config.get("appendonly") != "yes" or config.get("appendfsync") != "always":
             log.warning(
                 "Redis at %s runs with appendonly=%s appendfsync=%s: an acknowledged message can be lost "
@@ -201,10 +207,8 @@ class RedisStore(Store):
     async def mark_sent(self, outcomes: list[SendOutcome], now: float) -> None:
         args: list[Any] = []
         for o in outcomes:
-            detail = {"messageCount": o.message_count} if o.message_count is not None else None
-            line = timeline_line(now, "SENT", o.status_group, o.status_name, detail)
             count = "" if o.message_count is None else o.message_count
-            args += [o.message_id, o.status_group or "", o.status_name or "", count, line]
+            args += [o.message_id, o.status_group or "", o.status_name or "", count, sent_line(o, now)]
         if args:
             await self._run("MARK_SENT", *args)
 
@@ -218,15 +222,13 @@ class RedisStore(Store):
             fields = await pipe.execute()
         args: list[Any] = [now]
         for (mid, reason), (channel, destination) in zip(failures, fields, strict=True):
-            line = timeline_line(now, "FAILED", detail={"reason": reason})
             owed = failed_report(mid, _text(channel) or "", _text(destination) or None, reason)
-            args += [mid, reason, line, owed]
+            args += [mid, reason, failed_line(reason, now), owed]
         await self._run("MARK_FAILED", *args)
 
     async def retry_later(self, ids: list[str], due_at: float, reason: str, now: float) -> None:
         if ids:
-            line = timeline_line(now, "RETRY", detail={"reason": reason, "dueAt": due_at})
-            await self._run("RETRY_LATER", due_at, line, *ids)
+            await self._run("RETRY_LATER", due_at, retry_line(reason, due_at, now), *ids)
 
     async def next_due(self) -> float | None:
         async with self.client.pipeline(transaction=False) as pipe:
@@ -368,10 +370,7 @@ class RedisStore(Store):
             pipe.hgetall(self._key("c"))
             pipe.zcard(self._key("o"))
             counts, outbox = await pipe.execute()
-        by_state = {state.decode(): int(n) for state, n in counts.items()}
-        out = {"queued": by_state.get("QUEUED", 0) + by_state.get("SENDING", 0), "outbox": int(outbox)}
-        out.update({f"state_{state}": by_state.get(state, 0) for state in STATES})
-        return out
+        return stats_by_state({state.decode(): int(n) for state, n in counts.items()}, int(outbox))
 
 
 def _safe(url: str) -> str:

@@ -18,12 +18,11 @@ import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar, get_args
+from typing import Any, TypeVar
 
 import msgspec
 
 from ..models import (
-    MessageState,
     MessageView,
     OutboundMessage,
     OutboxItem,
@@ -35,14 +34,23 @@ from ..models import (
     report_decoder,
 )
 from .base import Store, wants_reports
-from .records import StoreClosedError, TurnBatch, failed_report, speed_key, timeline_line
+from .records import (
+    StoreClosedError,
+    TurnBatch,
+    failed_line,
+    failed_report,
+    retry_line,
+    sent_line,
+    speed_key,
+    stats_by_state,
+    timeline_line,
+)
 from .sqlite_reports import INSERT_OUTBOX, json_list, record_reports
 from .sqlite_schema import READER_PRAGMAS, WRITER_PRAGMAS, connect, create_schema
 from .sqlite_writer import GroupCommitWriter
 from .users_lock import UsersLock
 
 T = TypeVar("T")
-STATES: tuple[str, ...] = get_args(MessageState)
 
 _encode = msgspec.json.encode
 _line_decoder = msgspec.json.Decoder(TimelineEntry)
@@ -160,6 +168,7 @@ class SQLiteStore(Store):
 
     async def enqueue(self, messages: list[OutboundMessage], now: float) -> None:
         rows = []
+        line = timeline_line(now, "ACCEPTED")  # here, not on the writer thread, which holds the GIL for it
         for message in messages:
             if message.id is None:
                 raise ValueError("a message is stored with its id: set `id` before enqueue")
@@ -175,6 +184,7 @@ class SQLiteStore(Store):
                     key,
                     interval,
                     now,
+                    line,
                 )
             )
         if rows:
@@ -194,23 +204,20 @@ class SQLiteStore(Store):
             return await self._write(_recover, now) if alone else 0
 
     async def mark_sent(self, outcomes: list[SendOutcome], now: float) -> None:
-        rows = []
-        for o in outcomes:
-            detail = {"messageCount": o.message_count} if o.message_count is not None else None
-            line = timeline_line(now, "SENT", o.status_group, o.status_name, detail)
-            rows.append((o.status_group, o.status_name, o.message_count, line, o.message_id))
+        rows = [
+            (o.status_group, o.status_name, o.message_count, sent_line(o, now), o.message_id)
+            for o in outcomes
+        ]
         if rows:
             await self._write(_executemany, _SENT, rows)
 
     async def mark_failed(self, failures: list[tuple[str, str]], now: float) -> None:
-        rows = [
-            (reason, timeline_line(now, "FAILED", detail={"reason": reason}), mid) for mid, reason in failures
-        ]
+        rows = [(reason, failed_line(reason, now), mid) for mid, reason in failures]
         if rows:
             await self._write(_fail, rows, now)
 
     async def retry_later(self, ids: list[str], due_at: float, reason: str, now: float) -> None:
-        line = timeline_line(now, "RETRY", detail={"reason": reason, "dueAt": due_at})
+        line = retry_line(reason, due_at, now)
         if ids:
             await self._write(_executemany, _RETRY, [(due_at, line, mid) for mid in ids])
 
@@ -282,8 +289,8 @@ def _enqueue(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
         conn.executemany(
             _INSERT_NEW_MESSAGE,
             [
-                (mid, body, channel, destination, host, wants, now, now, timeline_line(now, "ACCEPTED"))
-                for mid, body, channel, destination, host, wants, _, _, now in rows
+                (mid, body, channel, destination, host, wants, now, now, line)
+                for mid, body, channel, destination, host, wants, _, _, now, line in rows
             ],
         )
         return
@@ -297,16 +304,14 @@ def _enqueue(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
     last_due: dict[str, float] = dict(conn.execute(_LAST_DUE, (json_list(keys),))) if keys else {}
     touched: dict[str, float] = {}
     inserts = []
-    for mid, body, channel, destination, host, wants, key, interval, now in fresh:
+    for mid, body, channel, destination, host, wants, key, interval, now, line in fresh:
         due = now
         if key is not None:
             previous = last_due.get(key)
             if previous is not None:
                 due = max(now, previous + interval)
             last_due[key] = touched[key] = due
-        inserts.append(
-            (mid, body, channel, destination, host, wants, due, now, timeline_line(now, "ACCEPTED"))
-        )
+        inserts.append((mid, body, channel, destination, host, wants, due, now, line))
     conn.executemany(_INSERT_MESSAGE, inserts)
     if touched:
         conn.executemany(_SAVE_LAST_DUE, touched.items())
@@ -388,6 +393,4 @@ def _get_accounts(conn: sqlite3.Connection) -> dict[str, bytes]:
 def _stats(conn: sqlite3.Connection) -> dict[str, int]:
     counts = dict(conn.execute("SELECT state, count(*) FROM messages GROUP BY state").fetchall())
     (outbox,) = conn.execute("SELECT count(*) FROM outbox").fetchone()
-    out = {"queued": counts.get("QUEUED", 0) + counts.get("SENDING", 0), "outbox": outbox}
-    out.update({f"state_{state}": counts.get(state, 0) for state in STATES})
-    return out
+    return stats_by_state(counts, outbox)
