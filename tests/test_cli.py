@@ -115,8 +115,15 @@ async def test_the_simulator_runs_standalone_and_checks_the_api_key():
         await proc.wait()
 
 
+async def test_the_demo_refuses_a_channel_that_is_not_installed():
+    code, _out, err = await cli("demo", "--messages", "10", "--channels", "sms,pigeon")
+    assert code != 0
+    assert "channel 'pigeon' is not installed" in err
+
+
 async def test_the_demo_runs_a_campaign_end_to_end():
-    code, out, err = await cli("demo", "--messages", "400", "--batch", "100")
+    code, out, err = await cli("demo", "--messages", "400", "--batch", "100", "--channels", "sms,lms")
+    assert "channels: sms 200, lms 200" in out
     assert code == 0, err[-2000:]
     table = dict(re.findall(r"^(DELIVERED|UNDELIVERABLE|REJECTED|EXPIRED)\s+([\d,]+)", out, re.MULTILINE))
     assert int(table["DELIVERED"].replace(",", "")) >= 340

@@ -286,6 +286,26 @@ async def test_998_replies_stop_to_the_inbound_url(env: Env):
     assert len(env.receiver.results("/dlr")) == 1
 
 
+async def test_990_sends_a_seen_report_after_delivery_on_channels_with_read_receipts():
+    receiver = WebhookReceiver()
+    async with serve_app(receiver.app) as hooks:
+        viber = NewGenEndpoint("/viber/2/messages", "viber")
+        sim = create_simulator([viber, NewGenEndpoint(SMS_PATH, "sms")], api_keys={KEY}, report_delay=0.01)
+        async with serve_app(sim.app) as base, httpx.AsyncClient(base_url=base, headers=AUTH) as client:
+            for path, mid in (("/viber/2/messages", "v-1"), (SMS_PATH, "s-1")):
+                message = {
+                    "sender": "Brand",
+                    "destinations": [{"to": "41793026990", "messageId": mid}],
+                    "content": {"text": "Hi", "type": "TEXT"},
+                    "webhooks": {"delivery": {"url": f"{hooks}/dlr"}, "seen": {"url": f"{hooks}/seen"}},
+                }
+                assert (await client.post(path, json={"messages": [message]})).status_code == 200
+            await sim.wait_reported(["v-1", "s-1"])
+    [seen] = receiver.results("/seen")
+    assert seen["messageId"] == "v-1" and seen["to"] == "41793026990" and "status" not in seen
+    assert {r["messageId"] for r in receiver.results("/dlr")} == {"v-1", "s-1"}
+
+
 # --- reports: batching, retries, waiting ---
 
 
@@ -337,7 +357,7 @@ async def test_stats_and_outcome_table_are_served(env: Env):
     stats = (await env.client.get("/-/simulator/stats")).json()
     assert stats["requests"] == 1 and stats["accepted"] == 1
     table = (await env.client.get("/-/simulator/outcomes")).json()
-    assert [row["ending"] for row in table][:2] == ["any other", "991"]
+    assert [row["ending"] for row in table][:2] == ["any other", "990"]
 
 
 async def test_only_the_latest_sends_are_remembered():

@@ -88,6 +88,13 @@ def test_notify_false_means_no_delivery_report():
     assert sends[0].delivery_url is None
 
 
+def test_the_seen_url_is_read_only_on_channels_with_read_receipts():
+    hooks = {"delivery": {"url": "http://r/dlr"}, "seen": {"url": "http://r/seen"}}
+    viber = NewGenEndpoint("/viber/2/messages", "viber")
+    assert viber.parse(body(message("1", webhooks=hooks)))[0].seen_url == "http://r/seen"
+    assert SMS.parse(body(message("1", webhooks=hooks)))[0].seen_url is None
+
+
 def test_tracking_defaults_apply_once_the_block_is_present():
     plain = SMS.parse(body(message("1")))[0]
     assert (plain.shorten_url, plain.track_clicks, plain.tracking_url) == (False, False, None)
@@ -266,7 +273,8 @@ def test_magic_destinations_by_last_three_digits():
     assert magic_for("41793026995").http_error == 429
     assert magic_for("41793026996").http_error == 500
     assert magic_for("41793026999").intermediate.name == "DELIVERED_TO_OPERATOR"
-    assert set(MAGIC_DESTINATIONS) == {str(n) for n in range(991, 1000)}
+    assert magic_for("41793026990").seen and magic_for("41793026000").seen is False
+    assert set(MAGIC_DESTINATIONS) == {str(n) for n in range(990, 1000)}
     rows = magic_table()
     assert rows[0]["ending"] == "any other" and [r["ending"] for r in rows[1:]] == sorted(MAGIC_DESTINATIONS)
 

@@ -152,6 +152,23 @@ def test_rendered_bodies_conform(channel: str):
         )
 
 
+@pytest.mark.parametrize(
+    ("channel", "hook"), [("viber", "receive-viber-seen-reports"), ("rcs", "receive-rcs-seen-reports")]
+)
+def test_seen_reports_conform(channel: str, hook: str):
+    endpoint = NewGenEndpoint(CHANNELS[channel][1], channel)
+    now = infobip_time(time.time())
+    seen = {"results": [endpoint.seen_report(a_send(), now, now)]}
+    assert check_webhook(channel, hook, seen) == []
+    assert "status" not in seen["results"][0]
+
+
+@pytest.mark.parametrize("channel", ["sms", "mms", "kakao-alim"])
+def test_channels_without_read_receipts_render_no_seen_report(channel: str):
+    with pytest.raises(NotImplementedError):
+        NewGenEndpoint(CHANNELS[channel][1], channel).seen_report(a_send(), "t", "t")
+
+
 @pytest.mark.parametrize("status", [400, 401, 500])
 def test_error_answers_conform(status: int):
     violations = [("messages[0].destinations[0].to", "must not be blank")] if status == 400 else None
@@ -243,6 +260,6 @@ async def test_everything_sent_over_http_conforms():
         assert check_webhook("sms", "receive-inbound-sms-messages", body) == []
     statuses = sorted(e["status"]["name"] for e in receiver.results("/dlr"))
     assert statuses == sorted(
-        ["DELIVERED_TO_HANDSET"] * 6
+        ["DELIVERED_TO_HANDSET"] * 7  # default, 990 (sms: no seen report), 995, 996, 997, 998, 999
         + ["UNDELIVERABLE_NOT_DELIVERED", "REJECTED_DESTINATION", "EXPIRED_EXPIRED", "DELIVERED_TO_OPERATOR"]
     )

@@ -147,7 +147,8 @@ def cmd_send(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
-    return _run(run_demo(messages=args.messages, batch=args.batch, data_dir=args.data_dir))
+    channels = [c.strip() for c in args.channels.split(",") if c.strip()] if args.channels else None
+    return _run(run_demo(messages=args.messages, batch=args.batch, data_dir=args.data_dir, channels=channels))
 
 
 def cmd_accounts(args: argparse.Namespace) -> int:
@@ -236,10 +237,13 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--wait", type=float, default=30.0, help="seconds to wait for a final status")
     s.set_defaults(func=cmd_send)
 
-    s = sub.add_parser("demo", help="a 10,000-SMS campaign on the embedded defaults")
+    s = sub.add_parser(
+        "demo", help="a 10,000-message campaign over every installed channel, on embedded defaults"
+    )
     s.add_argument("--messages", type=int, default=10_000)
     s.add_argument("--batch", type=int, default=500, help="messages per POST /v1/messages")
     s.add_argument("--data-dir", help="keep the demo's store here (default: a temporary directory)")
+    s.add_argument("--channels", help="comma-separated channels to mix (default: every installed channel)")
     s.set_defaults(func=cmd_demo)
 
     s = sub.add_parser("accounts", help="manage Infobip accounts")

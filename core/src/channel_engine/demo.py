@@ -1,4 +1,7 @@
-"""`channel-engine demo`: a realistic SMS campaign on the embedded defaults, through the real HTTP path.
+"""`channel-engine demo`: a realistic campaign on the embedded defaults, through the real HTTP path.
+
+The campaign mixes every installed channel whose plugin offers a demo message (`sample_message`), or the
+channels named with `--channels`.
 
 The engine (SQLite store, built-in simulator as the provider) listens on a loopback port; the campaign is
 POSTed to `/v1/messages` in batches; the simulator answers over HTTP and posts delivery reports, click
@@ -11,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +22,14 @@ import httpx
 
 from . import config, server
 from .engine import Engine, create_app
+from .errors import ConfigError
+from .plugins import Plugins
 from .progress import Progress
 
 # (share of the campaign, last three digits of the number, what the simulator does with it)
 MIX: list[tuple[float, str | None, str]] = [
-    (0.8834, None, "delivered"),
+    (0.8634, None, "delivered"),
+    (0.020, "990", "delivered and read (seen report, where the channel has them)"),
     (0.030, "991", "undeliverable"),
     (0.030, "992", "rejected"),
     (0.020, "993", "expired"),
@@ -34,32 +41,46 @@ MIX: list[tuple[float, str | None, str]] = [
 ]
 PENDING_FOREVER = "994"
 DONE_STATES = ("DELIVERED", "UNDELIVERABLE", "EXPIRED", "REJECTED", "FAILED")
+CAMPAIGN_OPTIONS = {"bulkId": "demo-spring-campaign"}
 
 
-def campaign(size: int) -> list[dict[str, Any]]:
-    """`size` messages whose destinations spread over the simulator's outcomes in the MIX proportions."""
+def demo_channels(plugins: Plugins, wanted: list[str] | None = None) -> list[str]:
+    """The channels the campaign mixes: `wanted`, or every installed channel whose plugin offers a sample.
+
+    A wanted channel that is not installed, or has no sample, is a ConfigError naming it."""
+    installed = sorted(plugins.channels)
+    if wanted is None:
+        return [c for c in installed if _sample(plugins, c, 0, "41790000000", False) is not None]
+    for name in wanted:
+        if name not in plugins.channels:
+            raise ConfigError(f"channel {name!r} is not installed (installed: {', '.join(installed)})")
+        if _sample(plugins, name, 0, "41790000000", False) is None:
+            raise ConfigError(f"channel {name!r} offers no demo message (its plugin has no sample_message)")
+    return wanted
+
+
+def _sample(plugins: Plugins, channel: str, index: int, destination: str, with_link: bool) -> Any:
+    return plugins.hook.sample_message(
+        channel=channel, index=index, destination=destination, with_link=with_link
+    )
+
+
+def campaign(size: int, plugins: Plugins, channels: list[str]) -> list[dict[str, Any]]:
+    """`size` messages, the channels taking turns, whose destinations spread over the simulator's outcomes
+    in the MIX proportions. Each channel's plugin writes its own message (`sample_message`)."""
+    if not channels:
+        raise ConfigError("no installed channel offers a demo message")
     suffixes: list[str | None] = []
     for share, suffix, _ in MIX:
         suffixes += [suffix] * round(share * size)
     suffixes = (suffixes + [None] * size)[:size]
     messages = []
     for i, suffix in enumerate(suffixes):
-        tail = suffix or f"{i % 900:03d}"
-        tracked = suffix == "997" or i % 10 == 0
-        text = (
-            f"Hi! Your spring offer {i} is ready: https://shop.example.com/offer/{i}"
-            if tracked
-            else f"Hi! Order {i} has shipped."
-        )
-        message: dict[str, Any] = {
-            "channel": "sms",
-            "destination": f"4179{i:06d}{tail}",
-            "sender": "ChanEngine",
-            "content": {"text": text},
-            "options": {"bulkId": "demo-spring-campaign", "callbackData": f"customer={i}"},
-        }
-        if tracked:
-            message["options"]["urlOptions"] = {"shortenUrl": True, "trackClicks": True}
+        channel = channels[i % len(channels)]
+        destination = f"4179{i:06d}{suffix or f'{i % 900:03d}'}"
+        message = _sample(plugins, channel, i, destination, suffix == "997" or i % 10 == 0)
+        options = message.setdefault("options", {})
+        options |= CAMPAIGN_OPTIONS | {"callbackData": f"customer={i}"}
         messages.append(message)
     return messages
 
@@ -85,7 +106,9 @@ async def _post_all(
     return accepted
 
 
-async def run_demo(messages: int = 10_000, batch: int = 500, data_dir: str | None = None) -> int:
+async def run_demo(
+    messages: int = 10_000, batch: int = 500, data_dir: str | None = None, channels: list[str] | None = None
+) -> int:
     tmp = None if data_dir else tempfile.TemporaryDirectory(prefix="channel-engine-demo-")
     directory = Path(data_dir or tmp.name)  # type: ignore[union-attr]
     sock = server.bind("127.0.0.1", 0)
@@ -93,12 +116,15 @@ async def run_demo(messages: int = 10_000, batch: int = 500, data_dir: str | Non
         data_dir=directory, host="127.0.0.1", port=sock.getsockname()[1], public_url=None
     )
     engine = Engine(settings)
-    plan = campaign(messages)
+    mixed = demo_channels(engine.plugins, channels)
+    plan = campaign(messages, engine.plugins, mixed)
     expected_pending = sum(1 for m in plan if m["destination"].endswith(PENDING_FOREVER))
+    shares = Counter(m["channel"] for m in plan)
     print(
-        f"Demo: {messages:,} SMS through {server.url_of(sock)}; store: {directory}; "
+        f"Demo: {messages:,} messages through {server.url_of(sock)}; store: {directory}; "
         "provider: the built-in simulator"
     )
+    print("channels: " + ", ".join(f"{name} {count:,}" for name, count in shares.items()))
     try:
         async with (
             server.serving(create_app(engine), sock) as url,
@@ -153,10 +179,11 @@ def _print_table(
             label = "PENDING (no report)" if state == "SENT" else state
             print(f"{label:<22}{count:>10,}{count / total:>9.1%}")
     print("-" * 41)
-    kinds = {kind: 0 for kind in ("DELIVERY", "CLICK", "INBOUND")}
+    kinds = {kind: 0 for kind in ("DELIVERY", "SEEN", "CLICK", "INBOUND")}
     for (kind, _), n in engine.metrics.reports.items():
         kinds[kind] = kinds.get(kind, 0) + n
     print(f"{'reports received':<22}{kinds['DELIVERY']:>10,}")
+    print(f"{'seen reports':<22}{kinds['SEEN']:>10,}")
     print(f"{'link clicks':<22}{kinds['CLICK']:>10,}")
     print(f"{'inbound replies':<22}{kinds['INBOUND']:>10,}")
     print(f"{'send retries':<22}{engine.metrics.retried:>10,}")

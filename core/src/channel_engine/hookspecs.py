@@ -99,3 +99,15 @@ def deliver_report(host: str, report: Report, message: OutboundMessage | None) -
 def register_simulator_endpoints(register: Callable[[SimulatorEndpoint], None]) -> None:
     """Call `register(endpoint)` for every Infobip send endpoint your channels use, so the built-in
     simulator answers it like Infobip and sends back reports in that channel's format."""
+
+
+@hookspec(firstresult=True)
+def sample_message(channel: str, index: int, destination: str, with_link: bool) -> dict[str, Any] | None:
+    """A realistic message of your channel for the demo campaign, as a host would POST it to
+    `/v1/messages` (wire format: `channel`, `destination`, `sender`, `content`, `options`).
+
+    `index` varies the content; `with_link` asks for a URL with click tracking on (`options.urlOptions`),
+    where the channel tracks clicks. You may rewrite `destination` into your channel's number format if
+    you keep its last three digits (they pick the simulator's outcome). The message must pass your own
+    validation. Return None when `channel`
+    is not yours; a channel without a sample is left out of the demo. Stops at the first non-None answer."""

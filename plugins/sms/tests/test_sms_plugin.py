@@ -40,6 +40,7 @@ def test_hooks_decline_other_channels(make_message, webhooks):
     assert sms.validate_message(whatsapp) is None
     assert sms.build_payload("whatsapp", [whatsapp], webhooks) is None
     assert sms.normalize_report("whatsapp", "reports", {"results": []}) is None
+    assert sms.sample_message("whatsapp", 0, "41790000000", False) is None
 
 
 def test_the_engine_reaches_the_plugin_through_pluggy(make_message, webhooks):
@@ -55,3 +56,21 @@ def test_the_engine_reaches_the_plugin_through_pluggy(make_message, webhooks):
         payload={"messageId": "m-1", "url": "https://x.example", "sendDateTime": 0},
     )
     assert [r.kind for r in reports] == ["CLICK"]
+
+
+def test_sample_messages_pass_validation_and_keep_the_outcome_digits(plugins):
+    import msgspec
+
+    from channel_engine import OutboundMessage
+
+    for channel in ("sms", "lms"):
+        for with_link in (False, True):
+            raw = plugins.hook.sample_message(
+                channel=channel, index=7, destination="41790000997", with_link=with_link
+            )
+            assert raw["channel"] == channel and raw["destination"].endswith("997")
+            assert ("urlOptions" in raw.get("options", {})) is with_link
+            assert ("https://" in raw["content"]["text"]) is with_link
+            message = msgspec.convert(raw, OutboundMessage)
+            assert [p for answer in plugins.hook.validate_message(message=message) for p in answer] == []
+    assert plugins.hook.sample_message(channel="whatsapp", index=0, destination="1", with_link=False) is None

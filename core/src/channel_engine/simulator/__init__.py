@@ -8,7 +8,7 @@ RCS v2). What happens to a message is chosen by its destination's last digits: s
 
 from .app import Simulator, collect_endpoints, create_simulator, simulator_from_plugins
 from .endpoints import Outcome, RequestViolation, SimulatedSend, SimulatorEndpoint
-from .newgen import NewGenEndpoint
+from .newgen import NewGenEndpoint, error_body, seen_entry, status_body
 from .outcomes import MAGIC_DESTINATIONS, Magic, magic_for, magic_table, magic_table_markdown
 
 __all__ = [
@@ -22,8 +22,11 @@ __all__ = [
     "SimulatorEndpoint",
     "collect_endpoints",
     "create_simulator",
+    "error_body",
     "magic_for",
     "magic_table",
     "magic_table_markdown",
+    "seen_entry",
     "simulator_from_plugins",
+    "status_body",
 ]

@@ -34,7 +34,7 @@ from .apierrors import api_error
 from .endpoints import Outcome, RequestViolation, SimulatedSend, SimulatorEndpoint
 from .links import DEFAULT_SHORT_DOMAIN, Shortener, ShortLink, find_urls
 from .outcomes import REJECTED_DUPLICATE_MESSAGE_ID, Magic, magic_for, magic_table
-from .reporter import CLICK, INBOUND, REPORT, Job, Reporter
+from .reporter import CLICK, INBOUND, REPORT, SEEN, Job, Reporter
 
 if TYPE_CHECKING:
     from ..plugins import Plugins
@@ -228,7 +228,8 @@ class Simulator:
         now = asyncio.get_running_loop().time()
         sent_at = infobip_time(time.time())
         soon: list[Job] = []  # due after report_delay
-        # due after twice report_delay: final reports that follow an intermediate one, clicks, replies
+        # due after twice report_delay: final reports that follow an intermediate one, seen reports, clicks,
+        # replies
         later: list[Job] = []
         statuses: list[Outcome] = []
         accepted = self.accepted
@@ -266,6 +267,8 @@ class Simulator:
                     later.append(final)
                 else:
                     soon.append(final)
+            if magic.seen and send.seen_url:
+                later.append(Job(SEEN, send.seen_url, endpoint, send, sent_at=sent_at))
             if magic.clicks and send.track_clicks and send.tracking_url:
                 urls = [link.url for link in links] if links else find_urls(send.text)
                 later += [

@@ -20,7 +20,8 @@ class SimulatedSend(Struct, kw_only=True):
     sender: str | None = None
     bulk_id: str | None = None
     text: str | None = None
-    delivery_url: str | None = None  # where delivery (and seen) reports go
+    delivery_url: str | None = None  # where delivery reports go
+    seen_url: str | None = None  # where seen reports go (channels with read receipts)
     intermediate_report: bool = False
     tracking_url: str | None = None  # where click notifications go (tracked links only)
     track_clicks: bool = False
@@ -76,6 +77,10 @@ class SimulatorEndpoint(Protocol):
         self, send: SimulatedSend, outcome: Outcome, sent_at: str, done_at: str
     ) -> dict[str, Any]:
         """One `results[]` entry of a delivery report."""
+
+    def seen_report(self, send: SimulatedSend, sent_at: str, seen_at: str) -> dict[str, Any]:
+        """One `results[]` entry of a seen report (no status), or raise NotImplementedError when the
+        channel has no read receipts."""
 
     def click_report(self, send: SimulatedSend, url: str, clicked_ms: int) -> dict[str, Any]:
         """A click notification (a whole webhook body), or raise NotImplementedError for no clicks."""

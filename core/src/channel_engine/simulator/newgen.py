@@ -9,7 +9,8 @@ Request (WIRE-FORMATS 1.3, 1.6-1.9):
      "options": {"schedule": {"bulkId", ...}, "tracking": {"shortenUrl", "trackClicks", "trackingUrl",
                                                           "removeProtocol", "customDomain"}}}
 
-Answers: the v3 200 body, v3 delivery reports (`results[]`, WIRE-FORMATS 2.2), the flat click
+Answers: the v3 200 body, v3 delivery reports (`results[]`, WIRE-FORMATS 2.2), seen reports (Viber and
+RCS, to `webhooks.seen.url`; 2.3), the flat click
 notification (2.4) and the channel's inbound message (2.5: SMS puts the end user in `from`, Viber and RCS
 in `sender`).
 """
@@ -25,6 +26,7 @@ from .endpoints import Outcome, RequestViolation, SimulatedSend
 CALLBACK_DATA_MAX = 4000
 MESSAGE_ID_MAX = 200
 BULK_ID_MAX = 100
+SEEN_CHANNELS = frozenset({"viber", "rcs"})  # new-gen channels with read receipts (`webhooks.seen`)
 
 
 def status_body(o: Outcome) -> dict[str, Any]:
@@ -48,6 +50,16 @@ def error_body(o: Outcome) -> dict[str, Any]:
         "description": o.error_description,
         "permanent": o.error_permanent,
     }
+
+
+def seen_entry(send: SimulatedSend, sent_at: str, seen_at: str) -> dict[str, Any]:
+    """A seen report entry as WhatsApp, Viber and RCS write it: no status; `from` is our sender, `to` the
+    end user who read the message."""
+    entry: dict[str, Any] = {"messageId": send.message_id}
+    if send.sender:
+        entry["from"] = send.sender
+    entry |= {"to": send.to, "sentAt": sent_at, "seenAt": seen_at}
+    return entry
 
 
 def _content_text(content: dict[str, Any]) -> str | None:
@@ -140,6 +152,8 @@ class NewGenEndpoint:
             webhooks = message.get("webhooks") if isinstance(message.get("webhooks"), dict) else {}
             delivery = webhooks.get("delivery") if isinstance(webhooks.get("delivery"), dict) else {}
             url = delivery.get("url") if delivery.get("notify", True) is not False else None
+            seen = webhooks.get("seen") if isinstance(webhooks.get("seen"), dict) else {}
+            seen_url = seen.get("url") if self.channel in SEEN_CHANNELS else None
             callback_data = webhooks.get("callbackData")
             if callback_data is not None and (
                 not isinstance(callback_data, str) or len(callback_data) > CALLBACK_DATA_MAX
@@ -174,6 +188,7 @@ class NewGenEndpoint:
                         bulk_id=bulk_id,
                         text=text,
                         delivery_url=url if isinstance(url, str) and url else None,
+                        seen_url=seen_url if isinstance(seen_url, str) and seen_url else None,
                         intermediate_report=delivery.get("intermediateReport") is True,
                         tracking_url=track.get("trackingUrl") if track else None,
                         track_clicks=bool(track.get("trackClicks", True)) if track else False,
@@ -230,6 +245,11 @@ class NewGenEndpoint:
         if send.callback_data is not None:
             entry["callbackData"] = send.callback_data
         return entry
+
+    def seen_report(self, send: SimulatedSend, sent_at: str, seen_at: str) -> dict[str, Any]:
+        if self.channel not in SEEN_CHANNELS:
+            raise NotImplementedError(f"{self.channel} has no seen reports")
+        return seen_entry(send, sent_at, seen_at)
 
     def click_report(self, send: SimulatedSend, url: str, clicked_ms: int) -> dict[str, Any]:
         body: dict[str, Any] = {

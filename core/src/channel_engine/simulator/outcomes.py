@@ -90,6 +90,7 @@ class Magic(Struct, frozen=True, kw_only=True):
     final: Outcome | None = DELIVERED_TO_HANDSET  # the delivery report; None: no report, ever
     intermediate: Outcome | None = None  # a report before `final`, when the message asked for one
     http_error: int | None = None  # answer the whole request with this HTTP status once per messageId
+    seen: bool = False  # the end user reads the message (a seen report, on channels that have them)
     clicks: bool = False  # click every URL of the text (when click tracking is on)
     reply: str | None = None  # the end user answers with this text (posted to the inbound URL)
 
@@ -103,6 +104,13 @@ DEFAULT = Magic(
 MAGIC_DESTINATIONS: dict[str, Magic] = {
     m.suffix: m
     for m in (
+        Magic(
+            suffix="990",
+            label="seen",
+            description="Delivered, then a seen report (no status) sent to the seen URL, on channels "
+            "with read receipts (WhatsApp, Viber, RCS).",
+            seen=True,
+        ),
         Magic(
             suffix="991",
             label="undeliverable",
@@ -178,6 +186,8 @@ def magic_table() -> list[dict[str, str]]:
     rows = []
     for m in (DEFAULT, *MAGIC_DESTINATIONS.values()):
         reports = [o.name for o in (m.intermediate, m.final) if o is not None]
+        if m.seen:
+            reports.append("seen")
         if m.clicks:
             reports.append("CLICKED")
         if m.reply:

@@ -1,4 +1,4 @@
-"""Sends the simulator's webhooks: delivery reports, click notifications and inbound messages.
+"""Sends the simulator's webhooks: delivery and seen reports, click notifications and inbound messages.
 
 One scheduler task owns a heap of `(due, seq, jobs)` entries, one entry per accepted request and delay,
 never one per message and never a timer per message. When entries fall due it groups their jobs by kind
@@ -31,6 +31,7 @@ from .endpoints import Outcome, SimulatedSend, SimulatorEndpoint
 log = logging.getLogger("channel_engine.simulator")
 
 REPORT = "reports"
+SEEN = "seen"
 CLICK = "clicks"
 INBOUND = "inbound"
 
@@ -39,7 +40,7 @@ _encode = msgspec.json.Encoder().encode
 
 
 class Job:
-    """One webhook entry to send: a delivery report, a click or an inbound message of one send."""
+    """One webhook entry to send: a delivery or seen report, a click or an inbound message of one send."""
 
     __slots__ = ("attempt", "detail", "endpoint", "kind", "outcome", "ref", "send", "sent_at", "url")
 
@@ -78,6 +79,8 @@ def render(kind: str, jobs: list[Job], now: float) -> bytes:
     if kind == INBOUND:
         results = [j.endpoint.inbound_message(j.send, j.detail, j.ref, stamp) for j in jobs]
         return _encode({"results": results, "messageCount": len(results), "pendingMessageCount": 0})
+    if kind == SEEN:
+        return _encode({"results": [j.endpoint.seen_report(j.send, j.sent_at, stamp) for j in jobs]})
     return _encode(
         {"results": [j.endpoint.delivery_report(j.send, j.outcome, j.sent_at, stamp) for j in jobs]}  # type: ignore[arg-type]
     )

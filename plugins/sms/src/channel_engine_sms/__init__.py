@@ -8,6 +8,7 @@ The hooks below only dispatch; each concern lives in its own module:
 - `payload`: request building, batching and splitting
 - `reports`: delivery reports (legacy and v3), click notifications and inbound SMS
 - `simulator`: the simulator endpoint for `/sms/3/messages`
+- `samples`: the demo campaign's SMS and LMS messages
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from channel_engine import Channel, OutboundMessage, Problem, ProviderRequest, R
 from channel_engine.segments import SegmentCount, count_segments
 from channel_engine.simulator import SimulatorEndpoint
 
-from . import simulator
+from . import samples, simulator
 from .channels import CHANNELS, NAMES
 from .payload import build_requests
 from .reports import normalize
@@ -63,3 +64,10 @@ def normalize_report(channel: str, kind: str, payload: dict[str, Any]) -> list[R
 def register_simulator_endpoints(register: Callable[[SimulatorEndpoint], None]) -> None:
     for endpoint in simulator.endpoints():
         register(endpoint)
+
+
+@hookimpl
+def sample_message(channel: str, index: int, destination: str, with_link: bool) -> dict[str, Any] | None:
+    if channel not in NAMES:
+        return None
+    return samples.sample(channel, index, destination, with_link)
