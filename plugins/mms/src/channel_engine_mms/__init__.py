@@ -1,0 +1,1 @@
+"""MMS channel for Channel Engine (Infobip /mms/2/messages)."""

@@ -1,0 +1,1 @@
+"""RCS channel for Channel Engine (Infobip /rcs/2/messages)."""

@@ -1,0 +1,1 @@
+"""Viber Business Messages channel for Channel Engine (Infobip /viber/2/messages)."""
