@@ -20,7 +20,7 @@ from .models import (
     WebhookUrls,
     is_final_status,
 )
-from .problems import MESSAGE_STATUS, SUCCESS_STATUS, problem
+from .problems import MESSAGE_STATUS, SUCCESS_STATUS, problem, warning
 from .registry import Channel, Host
 from .reports import click_report, inbound_message, outbound_report, parse_send_statuses, status_fields
 
@@ -53,4 +53,5 @@ __all__ = [
     "parse_send_statuses",
     "problem",
     "status_fields",
+    "warning",
 ]

@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from .intake import MAX_BATCH
+from .intake import MAX_BATCH, Verdict, refuses
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -57,6 +57,13 @@ def store_failed(outcome: str, exc: Exception) -> MsgspecResponse:
     return error(503, f"the store is unavailable, so {outcome}; send it again shortly")
 
 
+def _accepted(verdict: Verdict) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": verdict.id, "status": "ACCEPTED"}
+    if verdict.problems:
+        out["warnings"] = verdict.problems
+    return out
+
+
 def api_routes(engine: Engine) -> list[Route]:
     api_key = engine.settings.api_key
 
@@ -68,9 +75,8 @@ def api_routes(engine: Engine) -> list[Route]:
             return None
         return error(401, "send the engine's API key as `Authorization: Bearer <key>`")
 
-    async def post_messages(request: Request) -> Response:
-        if denied := unauthorized(request):
-            return denied
+    async def read_messages(request: Request) -> tuple[list[Any], str | None] | Response:
+        """The body's messages (one message, or `{"messages": [...]}`) and the path their problems get."""
         raw = await request.body()
         try:
             # Only the envelope is read here; each message is decoded once, straight into its model.
@@ -79,27 +85,32 @@ def api_routes(engine: Engine) -> list[Route]:
             if isinstance(exc, msgspec.ValidationError):
                 return error(400, "send a message object, or an object with a `messages` list")
             return error(400, f"the body is not valid JSON: {exc}")
-        single = envelope.messages is None
-        raws: list[Any]
-        if single:
-            raws, path = [raw], None
-        else:
-            raws, path = envelope.messages, "$.messages"
-        if not raws:
+        if envelope.messages is None:
+            return [raw], None
+        if not envelope.messages:
             return error(400, "`messages` is empty")
-        if len(raws) > MAX_BATCH:
-            return error(413, f"{len(raws)} messages in one request; send at most {MAX_BATCH}")
+        if len(envelope.messages) > MAX_BATCH:
+            return error(413, f"{len(envelope.messages)} messages in one request; send at most {MAX_BATCH}")
+        return envelope.messages, "$.messages"
+
+    async def post_messages(request: Request) -> Response:
+        if denied := unauthorized(request):
+            return denied
+        read = await read_messages(request)
+        if isinstance(read, Response):
+            return read
+        raws, path = read
         try:
             verdicts = await engine.intake.submit(raws, path)
         except Exception as exc:
             return store_failed("nothing was accepted", exc)
-        if single:
+        if path is None:
             v = verdicts[0]
-            if v.problems:
+            if not v.accepted:
                 return error(400, "the message was refused", v.problems)
-            return MsgspecResponse({"id": v.id, "status": "ACCEPTED"}, status_code=202)
+            return MsgspecResponse(_accepted(v), status_code=202)
         entries = [
-            {"index": v.index, "id": v.id, "status": "ACCEPTED"}
+            {"index": v.index, **_accepted(v)}
             if v.accepted
             else {"index": v.index, "status": "REFUSED", "problems": v.problems}
             for v in verdicts
@@ -109,6 +120,18 @@ def api_routes(engine: Engine) -> list[Route]:
             {"accepted": accepted, "refused": len(verdicts) - accepted, "messages": entries},
             status_code=202 if accepted else 400,
         )
+
+    async def check_messages(request: Request) -> Response:
+        if denied := unauthorized(request):
+            return denied
+        read = await read_messages(request)
+        if isinstance(read, Response):
+            return read
+        verdicts = await engine.intake.inspect(*read)
+        entries = [
+            {"index": v.index, "valid": not refuses(v.problems), "problems": v.problems} for v in verdicts
+        ]
+        return MsgspecResponse({"messages": entries})
 
     async def get_message(request: Request) -> Response:
         if denied := unauthorized(request):
@@ -141,6 +164,7 @@ def api_routes(engine: Engine) -> list[Route]:
 
     return [
         Route("/v1/messages", post_messages, methods=["POST"]),
+        Route("/v1/messages/check", check_messages, methods=["POST"]),
         Route("/v1/messages/{id}", get_message, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),

@@ -96,6 +96,15 @@ def deliver_report(host: str, report: Report, message: OutboundMessage | None) -
 
 
 @hookspec
+def check_message(message: OutboundMessage) -> Awaitable[list[Problem]] | None:
+    """Deeper checks that need the network, such as the size of the media behind a URL. They run when a
+    host asks `POST /v1/messages/check` (before it saves a message design), never on the send path.
+
+    Return an awaitable of problems (usually warnings, see `channel_engine.warning`; an empty list when all
+    is well), or None when the message's channel is not yours. Every implementation runs."""
+
+
+@hookspec
 def register_simulator_endpoints(register: Callable[[SimulatorEndpoint], None]) -> None:
     """Call `register(endpoint)` for every Infobip send endpoint your channels use, so the built-in
     simulator answers it like Infobip and sends back reports in that channel's format."""

@@ -6,6 +6,7 @@ Each message is judged on its own: the good ones of a batch are accepted even wh
 
 from __future__ import annotations
 
+import asyncio
 import random
 import time
 from collections.abc import Callable
@@ -34,7 +35,8 @@ def new_message_id() -> str:
 
 
 class Verdict(msgspec.Struct, omit_defaults=True):
-    """What happened to one submitted message: its id when accepted, its problems when refused."""
+    """What happened to one submitted message: its id when accepted, its problems when refused. Warnings
+    alone do not refuse a message; an accepted message keeps them to show the sender."""
 
     index: int
     id: str | None = None
@@ -42,7 +44,12 @@ class Verdict(msgspec.Struct, omit_defaults=True):
 
     @property
     def accepted(self) -> bool:
-        return not self.problems
+        return self.id is not None
+
+
+def refuses(problems: list[Problem]) -> bool:
+    """Whether any of these problems is an error (warnings never refuse)."""
+    return any(p.severity == "error" for p in problems)
 
 
 class Intake:
@@ -90,12 +97,21 @@ class Intake:
         found: list[Problem] = []
         for answer in self.plugins.hook.validate_message(message=message):
             found.extend(answer)
-        if path != "$":
-            found = [
-                msgspec.structs.replace(p, path=path + p.path[1:]) if p.path.startswith("$") else p
-                for p in found
-            ]
-        return found
+        return [_under(p, path) for p in found]
+
+    async def inspect(self, raws: list[Any], path: str | None = "$.messages") -> list[Verdict]:
+        """Everything `submit` checks plus the plugins' network checks (`check_message`), storing nothing:
+        for a host to try a message design before it saves it."""
+        verdicts: list[Verdict] = []
+        for i, raw in enumerate(raws):
+            at = f"{path}[{i}]" if path else "$"
+            message, problems = self.check(raw, at)
+            if message is not None and message.channel in self.plugins.channels:
+                checks = [c for c in self.plugins.hook.check_message(message=message) if c is not None]
+                for found in await asyncio.gather(*checks):
+                    problems += [_under(p, at) for p in found]
+            verdicts.append(Verdict(index=i, problems=problems))
+        return verdicts
 
     async def submit(self, raws: list[Any], path: str | None = "$.messages") -> list[Verdict]:
         """Validate each message, store the good ones in one durable write, and say what became of each.
@@ -105,16 +121,23 @@ class Intake:
         accepted: list[OutboundMessage] = []
         for i, raw in enumerate(raws):
             message, problems = self.check(raw, f"{path}[{i}]" if path else "$")
-            if problems or message is None:
+            if message is None or refuses(problems):
                 verdicts.append(Verdict(index=i, problems=problems))
                 continue
             if message.id is None:
                 message = msgspec.structs.replace(message, id=new_message_id())
             accepted.append(message)
-            verdicts.append(Verdict(index=i, id=message.id))
+            verdicts.append(Verdict(index=i, id=message.id, problems=problems))
         if accepted:
             await self.store.enqueue(accepted, self.clock())
             self.on_accepted()
         self.metrics.accepted += len(accepted)
         self.metrics.rejected += len(raws) - len(accepted)
         return verdicts
+
+
+def _under(found: Problem, path: str) -> Problem:
+    """A plugin's problem (its path starts at `$`, the message) placed under the message's own path."""
+    if path == "$" or not found.path.startswith("$"):
+        return found
+    return msgspec.structs.replace(found, path=path + found.path[1:])

@@ -89,13 +89,15 @@ class Problem(Struct, omit_defaults=True):
     """One thing wrong with a request: a stable code, the JSON path of the field, and a sentence for people.
 
     `status` is the exact messageStatus text the SFMC activity answers with (from the seeds' table), where
-    one exists for this problem.
+    one exists for this problem. A "warning" does not refuse the message; it says what may go wrong (media
+    some operators will not carry, say).
     """
 
     code: str
     path: str
     message: str
     status: str | None = None
+    severity: Literal["error", "warning"] = "error"
 
 
 class Money(Struct, omit_defaults=True, rename="camel"):

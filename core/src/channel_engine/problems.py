@@ -32,6 +32,8 @@ MESSAGE_STATUS: dict[str, str | None] = {
     "invalid_destination": None,
     "invalid_callback_data": None,
     "invalid_title_length": None,
+    "media_too_large": None,
+    "media_unreachable": None,
 }
 
 SUCCESS_STATUS = "Success"
@@ -42,6 +44,13 @@ def problem(code: str, path: str, message: str) -> Problem:
     if code not in MESSAGE_STATUS:
         raise KeyError(f"unknown problem code {code!r}; add it to channel_engine.problems.MESSAGE_STATUS")
     return Problem(code=code, path=path, message=message, status=MESSAGE_STATUS[code])
+
+
+def warning(code: str, path: str, message: str) -> Problem:
+    """A Problem that does not refuse the message: it tells the sender what may go wrong."""
+    found = problem(code, path, message)
+    found.severity = "warning"
+    return found
 
 
 def from_decode_error(error: Exception, prefix: str = "$") -> Problem:
