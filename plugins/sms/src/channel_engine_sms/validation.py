@@ -30,6 +30,13 @@ import re
 from typing import Any
 
 from channel_engine import OutboundMessage, Problem, problem
+from channel_engine.checks import (
+    check_callback_data,
+    check_destination,
+    check_url_options,
+    check_validity,
+    is_int,
+)
 from channel_engine.segments import count_segments, is_gsm7
 
 # No Infobip spec sets a maxLength on `text`, and Infobip splits long texts itself. The hard ceiling is the
@@ -39,9 +46,6 @@ from channel_engine.segments import count_segments, is_gsm7
 MAX_SEGMENTS = 255
 LMS_TITLE_MAX = 66  # options.regional.southKorea.title maxLength in the spec
 CAMPAIGN_REFERENCE_MAX = 255  # options.campaignReferenceId maxLength in the spec
-CALLBACK_DATA_MAX = 4000  # webhooks.callbackData maxLength in the spec
-TRACKING_URL_MAX = 2048  # our API's limit (UrlOptions.tracking_url)
-CUSTOM_DOMAIN_MAX = 253  # the longest DNS name (RFC 1035 §2.3.4, without the trailing dot)
 RESELLER_CODE_DIGITS = 9  # "9-digit registration number in the business registration certificate"
 # Alphanumeric sender IDs travel as GSM-7 packed into the 10-octet TP-OA field (TS 23.040 §9.1.2.5): 11
 # characters. Numeric senders (long numbers and short codes) may have up to 16 digits.
@@ -67,55 +71,18 @@ CONTENT_KEYS = {
 INDIA_DLT_KEYS = ("principalEntityId", "contentTemplateId", "telemarketerId")
 LANGUAGE_KEYS = ("languageCode", "singleShift", "lockingShift")
 
-# International format: country code first (never 0), then the national number; E.164 allows 15 digits
-# at most, and no country's full numbers are shorter than 7.
-INTERNATIONAL_NUMBER = re.compile(r"\+?[1-9][0-9]{6,14}")
 NUMERIC_SENDER = re.compile(rf"\+?[0-9]{{1,{SENDER_NUMERIC_MAX}}}")
 
 
 def validate(message: OutboundMessage) -> list[Problem]:
     """Every problem of an sms or lms message, in field order; [] when it may be sent."""
-    problems = _destination(message.destination)
+    problems = check_destination(message.destination)
     problems += _sender(message.sender)
     problems += _content(message.channel, message.content)
-    problems += _url_options(message)
-    callback = message.options.callback_data
-    if callback is not None and len(callback) > CALLBACK_DATA_MAX:
-        problems.append(
-            problem(
-                "invalid_callback_data",
-                "$.options.callbackData",
-                f"callbackData has {len(callback)} characters; Infobip takes at most {CALLBACK_DATA_MAX}",
-            )
-        )
-    validity = message.options.validity_period
-    if validity is not None and (not _is_int(validity.amount) or validity.amount < 1):
-        problems.append(
-            problem(
-                "invalid_field",
-                "$.options.validityPeriod.amount",
-                "validityPeriod.amount must be a whole number of 1 or more",
-            )
-        )
+    problems += check_url_options(message)
+    problems += check_callback_data(message)
+    problems += check_validity(message)
     return problems
-
-
-def _destination(destination: str | None) -> list[Problem]:
-    path = "$.destination"
-    if destination is None or not destination.strip():
-        return [
-            problem("missing_destination", path, "destination is missing: give the phone number to send to")
-        ]
-    if not INTERNATIONAL_NUMBER.fullmatch(destination):
-        return [
-            problem(
-                "invalid_destination",
-                path,
-                f"destination {destination!r} is not a phone number in international format: country code "
-                "first, 7 to 15 digits, no spaces or punctuation, an optional leading + (e.g. 385981112233)",
-            )
-        ]
-    return []
 
 
 def _sender(sender: str | None) -> list[Problem]:
@@ -267,7 +234,7 @@ def _south_korea(channel: str, value: Any) -> list[Problem]:
 
 def reseller_code(value: Any) -> int | None:
     """The reseller code as Infobip's integer, from an int or a string of digits; None when it is neither."""
-    if _is_int(value):
+    if is_int(value):
         number = value
     elif isinstance(value, str) and value.isascii() and value.isdigit():
         number = int(value)
@@ -338,85 +305,6 @@ def _language(value: Any) -> list[Problem]:
                 )
             )
     return problems
-
-
-def _url_options(message: OutboundMessage) -> list[Problem]:
-    """URL shortening and click tracking, with the seeds' codes (and SFMC texts) for each mistake."""
-    url = message.options.url_options
-    if url is None:
-        return []
-    path = "$.options.urlOptions"
-    problems = []
-    if url.tracking_url is not None:
-        if not 1 <= len(url.tracking_url) <= TRACKING_URL_MAX:
-            problems.append(
-                problem(
-                    "invalid_tracking_url_length",
-                    f"{path}.trackingUrl",
-                    f"urlOptions.trackingUrl must have 1 to {TRACKING_URL_MAX} characters "
-                    f"(it has {len(url.tracking_url)})",
-                )
-            )
-        elif not url.tracking_url.startswith(("https://", "http://")):
-            problems.append(
-                problem(
-                    "invalid_field",
-                    f"{path}.trackingUrl",
-                    "urlOptions.trackingUrl must be an http:// or https:// URL: Infobip posts clicks to it",
-                )
-            )
-        if not url.track_clicks:
-            problems.append(
-                problem(
-                    "missing_track_clicks",
-                    f"{path}.trackClicks",
-                    "urlOptions.trackingUrl is set but trackClicks is false: clicks are only reported when "
-                    "trackClicks is true",
-                )
-            )
-    if url.custom_domain is not None:
-        if not 1 <= len(url.custom_domain) <= CUSTOM_DOMAIN_MAX:
-            problems.append(
-                problem(
-                    "invalid_custom_domain_length",
-                    f"{path}.customDomain",
-                    f"urlOptions.customDomain must have 1 to {CUSTOM_DOMAIN_MAX} characters "
-                    f"(it has {len(url.custom_domain)})",
-                )
-            )
-        elif "/" in url.custom_domain or ":" in url.custom_domain or " " in url.custom_domain:
-            problems.append(
-                problem(
-                    "invalid_field",
-                    f"{path}.customDomain",
-                    f"urlOptions.customDomain {url.custom_domain!r} must be a bare domain name registered at "
-                    "Infobip, such as go.example.com, without scheme or path",
-                )
-            )
-    if not url.shorten_url:
-        needs = [
-            name
-            for name, used in (
-                ("trackClicks", url.track_clicks),
-                ("customDomain", url.custom_domain is not None),
-                ("removeProtocol", url.remove_protocol),
-            )
-            if used
-        ]
-        if needs:
-            problems.append(
-                problem(
-                    "missing_shorten_url",
-                    f"{path}.shortenUrl",
-                    f"urlOptions.shortenUrl is false but {', '.join(needs)} needs shortened URLs "
-                    "(trackClicks is true unless set to false): set shortenUrl to true",
-                )
-            )
-    return problems
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _listing(values: frozenset[str]) -> str:
