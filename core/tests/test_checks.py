@@ -5,7 +5,7 @@ from __future__ import annotations
 import msgspec
 import pytest
 
-from channel_engine import OutboundMessage
+from channel_engine import MessageOptions, OutboundMessage, UrlOptions
 from channel_engine.checks import check_common, check_destination, check_keys, check_text, check_url
 
 
@@ -39,7 +39,9 @@ def test_common_checks_name_each_field():
         "$.options.urlOptions.shortenUrl",
     }
     assert found["$.options.urlOptions.shortenUrl"].status == "Error: Missing shortenUrl flag"
-    long = message(options={"urlOptions": {"trackingUrl": "https://" + "x" * 2100, "trackClicks": False}})
+    # built directly: decoding our wire format would refuse the long URL before any channel sees it
+    options = MessageOptions(url_options=UrlOptions(tracking_url="https://" + "x" * 2100, track_clicks=False))
+    long = OutboundMessage(channel="x", destination="41793026727", options=options)
     assert {p.status for p in check_common(long)} == {
         "Error: Invalid tracking url length",
         "Error: Missing trackClicks flag",
