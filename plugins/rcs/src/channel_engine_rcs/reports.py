@@ -1,0 +1,124 @@
+"""Reads Infobip's RCS webhooks into the engine's Reports.
+
+- "reports": delivery reports (`receive-outbound-rcs-message-delivery-reports`) and seen reports
+  (`receive-rcs-seen-reports`) share the URL. A delivery report has a `status`, RCS's `interactionType`,
+  `conversation` and `price.trafficType`, and, when the message had an SMS failover, `channel`: RCS or SMS,
+  the channel the report speaks for (it stays in `raw`). A seen report has `seenAt` and no status.
+- "inbound": inbound messages (`receive-inbound-rcs-messages`: TEXT, FILE, SUGGESTION, LOCATION) and
+  suggestion events (`inbound-events-receive-inbound-rcs-events`). The end user is `sender`, `to` our agent.
+  `text` is the message's text or the tapped suggestion's text (its `postbackData` stays in
+  `raw.message`); a file or location gets a one-line summary. Typing indicators and conversation-started
+  events are not messages: they are accepted and give no report.
+- "clicks": the flat click notification of Infobip's URL shortener, as for SMS (rcs.json defines none);
+  its `sendDateTime` is epoch milliseconds and becomes an Infobip-style time in `receivedAt`.
+
+A body of the wrong shape raises ValueError with a sentence that says what was expected.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from channel_engine import Report, click_report, inbound_message, outbound_report
+
+KINDS = ("reports", "clicks", "inbound")
+
+
+def normalize(channel: str, kind: str, payload: Any) -> list[Report]:
+    if not isinstance(payload, dict):
+        raise ValueError(f"an RCS {kind} webhook body is a JSON object, not {type(payload).__name__}")
+    if kind == "clicks":
+        return [_click(channel, payload)]
+    if kind == "reports":
+        return [_outbound(channel, i, entry) for i, entry in enumerate(_results(kind, payload))]
+    if kind == "inbound":
+        return [
+            _inbound(channel, i, entry)
+            for i, entry in enumerate(_results(kind, payload, id_key=None))
+            if not isinstance(entry.get("event"), dict)  # typing and conversation-started events
+        ]
+    raise ValueError(f"RCS has no {kind!r} webhook; its webhooks are {', '.join(KINDS)}")
+
+
+def _results(kind: str, payload: dict[str, Any], id_key: str | None = "messageId") -> list[dict[str, Any]]:
+    results = payload.get("results")
+    if not isinstance(results, list):
+        if "notificationType" in payload or "sendDateTime" in payload:
+            raise ValueError(
+                f"this is a URL click notification, not an RCS {kind} body: post it to the clicks URL"
+            )
+        raise ValueError(f"an RCS {kind} webhook body has a `results` list; this one has none")
+    for i, entry in enumerate(results):
+        if not isinstance(entry, dict):
+            raise ValueError(
+                f"results[{i}] of an RCS {kind} webhook must be an object, not {type(entry).__name__}"
+            )
+        if id_key and not entry.get(id_key):
+            raise ValueError(f"results[{i}] of an RCS {kind} webhook has no {id_key}")
+    return results
+
+
+def _outbound(channel: str, index: int, entry: dict[str, Any]) -> Report:
+    """A delivery report (with a status) or a seen report (seenAt, no status)."""
+    if "message" in entry or "receivedAt" in entry:
+        raise ValueError(f"results[{index}] is an inbound message, not a report: post it to the inbound URL")
+    if not isinstance(entry.get("status"), dict) and not entry.get("seenAt"):
+        raise ValueError(
+            f"results[{index}] has neither a status (a delivery report) nor seenAt (a seen report)"
+        )
+    return outbound_report(channel, entry)
+
+
+def _inbound(channel: str, index: int, entry: dict[str, Any]) -> Report:
+    if isinstance(entry.get("status"), dict) or entry.get("seenAt"):
+        raise ValueError(
+            f"results[{index}] is a delivery or seen report, not an inbound message: "
+            "post it to the reports URL"
+        )
+    if not entry.get("messageId"):
+        raise ValueError(f"results[{index}] of an inbound RCS message has no messageId")
+    if not entry.get("sender"):
+        raise ValueError(
+            f"results[{index}] of an inbound RCS message has no `sender` (the end user's number)"
+        )
+    message = entry.get("message")
+    if not isinstance(message, dict):
+        raise ValueError(f"results[{index}] of an inbound RCS message has no `message` object")
+    report = inbound_message(channel, entry, sender_key="sender")
+    report.text = inbound_text(message)
+    report.message_count = entry.get("rcsCount")
+    return report
+
+
+def inbound_text(message: dict[str, Any]) -> str | None:
+    """What the end user sent, as one line of text."""
+    kind = message.get("type")
+    if kind == "LOCATION":
+        return f"Location: {message.get('latitude')}, {message.get('longitude')}"
+    if kind == "FILE":
+        name = message.get("name") or "file"
+        return f"File {name}: {message.get('url')}" if message.get("url") else f"File {name}"
+    text = message.get("text")
+    if text is None and kind == "SUGGESTION":
+        return message.get("postbackData")
+    return text
+
+
+def _click(channel: str, payload: dict[str, Any]) -> Report:
+    if "results" in payload:
+        raise ValueError(
+            "an RCS click notification is one flat object; this body has `results`, like a report or an "
+            "inbound message"
+        )
+    if not payload.get("messageId"):
+        raise ValueError("a click notification names the clicked message in messageId; this one has none")
+    if not any(key in payload for key in ("notificationType", "url", "sendDateTime")):
+        raise ValueError(
+            "this body has none of notificationType, url and sendDateTime: not a click notification"
+        )
+    moment = payload.get("sendDateTime")
+    if isinstance(moment, str) and moment.isdigit():  # epoch milliseconds, sent as text
+        report = click_report(channel, {**payload, "sendDateTime": int(moment)})
+        report.raw = payload
+        return report
+    return click_report(channel, payload)
