@@ -95,7 +95,9 @@ def _button(channel: str, button: Any, path: str) -> list[Problem]:
         problems += _app_link(button, path)
     elif kind == "CHATBOT_SWITCH":
         for key in fields:
-            problems += check_text(button.get(key), f"{path}.{key}", limit=CHAT_MAX, required=False)
+            problems += check_text(
+                button.get(key), f"{path}.{key}", limit=CHAT_MAX, code="invalid_field", required=False
+            )
     return problems
 
 
@@ -135,7 +137,7 @@ def _target(channel: str, target: Any, path: str) -> list[Problem]:
                 f"{path.removeprefix('$.')} {target!r} is not valid: only 'OUT' (the external browser)",
             )
         ]
-    return check_text(target, path, limit=ALIM_TARGET_MAX)
+    return check_text(target, path, limit=ALIM_TARGET_MAX, code="invalid_field")
 
 
 def _app_link(button: dict[str, Any], path: str) -> list[Problem]:
