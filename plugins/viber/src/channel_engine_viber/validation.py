@@ -136,20 +136,10 @@ def _content(content: dict[str, Any]) -> list[Problem]:
     problems += _BY_KIND[kind](content)
     if "label" in content:
         problems += _label(content["label"])
-    problems += check_text(
-        content.get("trackingData"),
-        "$.content.trackingData",
-        limit=TRACKING_DATA_MAX,
-        code="invalid_field",
-        required=False,
-    )
-    problems += check_text(
-        content.get("campaignReferenceId"),
-        "$.content.campaignReferenceId",
-        limit=CAMPAIGN_REFERENCE_MAX,
-        code="invalid_field",
-        required=False,
-    )
+    for key, limit in (("trackingData", TRACKING_DATA_MAX), ("campaignReferenceId", CAMPAIGN_REFERENCE_MAX)):
+        problems += check_text(
+            content.get(key), f"$.content.{key}", limit=limit, code="invalid_field", required=False
+        )
     if "smsFailover" in content:
         problems += _sms_failover(content["smsFailover"])
     return problems
