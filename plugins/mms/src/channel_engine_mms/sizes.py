@@ -28,6 +28,7 @@ SAFE_TOTAL = 300_000  # bytes every operator carries ("300 KB"; decimal kilobyte
 US_CA_TOTAL = 1_000_000  # most US and Canadian carriers ("1 MB")
 TIMEOUT = 5.0  # seconds for each URL, all of its requests together
 CONCURRENCY = 8  # URLs asked at once
+UNFETCHABLE = ": Infobip fetches the media when the message is sent, and may fail the same way"
 CONTENT_RANGE = re.compile(r"bytes\s+(?:\d+-\d+|\*)/(\d+|\*)", re.IGNORECASE)
 
 
@@ -64,8 +65,7 @@ async def check_sizes(content: dict[str, Any], *, timeout: float = TIMEOUT) -> l
         warning(
             "media_unreachable",
             f"$.content.segments[{i}].url",
-            f"segments[{i}] ({kind}) {url} {m.failure}: its size could not be checked, and Infobip must be "
-            "able to fetch it when the message is sent",
+            f"segments[{i}] ({kind}) {url} {m.failure}",
         )
         for (i, kind, url), m in zip(media, measured, strict=True)
         if m.failure
@@ -84,9 +84,9 @@ async def _bounded(client: httpx.AsyncClient, limit: asyncio.Semaphore, url: str
             async with asyncio.timeout(timeout):
                 return await measure(client, url)
         except TimeoutError:
-            return Measured(failure=f"did not answer within {timeout:g} seconds")
+            return Measured(failure=f"did not answer within {timeout:g} seconds{UNFETCHABLE}")
         except httpx.HTTPError as exc:
-            return Measured(failure=f"could not be fetched ({type(exc).__name__})")
+            return Measured(failure=f"could not be fetched ({type(exc).__name__}){UNFETCHABLE}")
 
 
 async def measure(client: httpx.AsyncClient, url: str) -> Measured:
@@ -101,12 +101,14 @@ async def measure(client: httpx.AsyncClient, url: str) -> Measured:
             return Measured(size)
     async with client.stream("GET", url, headers={"Range": "bytes=0-0"}) as got:
         if got.status_code >= 300:
-            return Measured(failure=f"answered HTTP {got.status_code}")
+            return Measured(failure=f"answered HTTP {got.status_code}{UNFETCHABLE}")
         if got.status_code == 206:
             found = CONTENT_RANGE.fullmatch(got.headers.get("content-range", "").strip())
             if found and found.group(1) != "*":
                 return Measured(int(found.group(1)))
-            return Measured(failure="answered but did not tell its size (no total in Content-Range)")
+            return Measured(
+                failure="answered but would not tell its size (no total in Content-Range): it was not checked"
+            )
         size = _content_length(got)
         if size is not None:
             return Measured(size)
@@ -142,10 +144,11 @@ def _too_large(sized: list[tuple[int, str, Measured]], text: int, total: int) ->
         )
     return (
         f"{head}: more than the 300 KB every operator carries; most US and Canadian carriers take up to "
-        "1 MB, others may refuse it: make the media smaller, or send it to US and Canadian numbers only"
+        "1 MB, other carriers may refuse it: make the media smaller, or send only to US and Canadian numbers"
     )
 
 
 def _size(size: int, at_least: bool = False) -> str:
-    text = f"{size} bytes" if size < 1000 else f"{size / 1000:,.1f} KB"
-    return f"more than {text}" if at_least else text
+    if at_least:  # counting stopped just past the largest limit
+        return "more than 1 MB"
+    return f"{size} bytes" if size < 1000 else f"{size / 1000:,.1f} KB"
