@@ -6,13 +6,14 @@ The hooks below only dispatch; each concern lives in its own module:
 - `validation`: the message content shape (documented there) and every check, with SFMC status texts
 - `payload`: request building and batching
 - `reports`: delivery and seen reports, click notifications and inbound Viber messages
+- `media`: the network check of media URLs (`check_message`, for `POST /v1/messages/check`)
 - `simulator`: the simulator endpoint for `/viber/2/messages`
 - `samples`: the demo campaign's Viber messages
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from channel_engine import Channel, OutboundMessage, Problem, ProviderRequest, Report, WebhookUrls, hookimpl
@@ -20,6 +21,7 @@ from channel_engine.simulator import SimulatorEndpoint
 
 from . import samples, simulator
 from .channels import MAX_BATCH, NAME, VIBER
+from .media import check_media
 from .payload import build_requests
 from .reports import normalize
 from .validation import validate
@@ -35,6 +37,13 @@ def validate_message(message: OutboundMessage) -> list[Problem] | None:
     if message.channel != NAME:
         return None
     return validate(message)
+
+
+@hookimpl
+def check_message(message: OutboundMessage) -> Awaitable[list[Problem]] | None:
+    if message.channel != NAME:
+        return None
+    return check_media(message)
 
 
 @hookimpl
