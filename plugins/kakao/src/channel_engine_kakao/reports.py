@@ -26,7 +26,7 @@ def normalize(channel: str, kind: str, payload: Any) -> list[Report]:
     if not isinstance(payload, dict):
         raise ValueError(f"a Kakao {kind} webhook body is a JSON object, not {type(payload).__name__}")
     if kind == "reports":
-        return [_delivery(channel, i, entry) for i, entry in enumerate(_results(payload))]
+        return [_delivery(channel, entry) for entry in _results(payload)]
     if kind == "clicks" and channel == CHINGU.name:
         return [_click(channel, payload)]
     if kind == "clicks":
@@ -60,7 +60,7 @@ def _results(payload: dict[str, Any]) -> list[dict[str, Any]]:
     return results
 
 
-def _delivery(channel: str, index: int, entry: dict[str, Any]) -> Report:
+def _delivery(channel: str, entry: dict[str, Any]) -> Report:
     report = outbound_report(channel, entry)
     report.kind = "DELIVERY"  # a status is always there (checked above): never a seen report
     return report
