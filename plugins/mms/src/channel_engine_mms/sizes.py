@@ -4,7 +4,7 @@ Every operator carries an MMS of up to 300 KB; most US and Canadian carriers tak
 seed's MMS note, and Infobip's MMS docs). The limit is on the whole message, not on each file, so the sizes
 of all media segments are added up, with the text and title.
 
-Each media URL is asked for its size at once, all URLs concurrently, each within `TIMEOUT` seconds:
+All media URLs are asked for their size concurrently, each within `TIMEOUT` seconds:
 `HEAD` and its Content-Length; when HEAD gives none (or 0, or fails), a `GET` of the first byte
 (`Range: bytes=0-0`) and the total in its Content-Range; a server that ignores the range answers the whole
 file, whose Content-Length is used, or whose bytes are counted up to just past 1 MB. A URL that cannot be
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -32,15 +33,13 @@ UNFETCHABLE = ": Infobip fetches the media when the message is sent, and may fai
 CONTENT_RANGE = re.compile(r"bytes\s+(?:\d+-\d+|\*)/(\d+|\*)", re.IGNORECASE)
 
 
+@dataclass(frozen=True)
 class Measured:
     """A URL's size in bytes (`at_least` when counting stopped past the largest limit), or why it has none."""
 
-    def __init__(
-        self, size: int | None = None, *, at_least: bool = False, failure: str | None = None
-    ) -> None:
-        self.size = size
-        self.at_least = at_least
-        self.failure = failure
+    size: int | None = None
+    at_least: bool = False
+    failure: str | None = None
 
 
 async def check_sizes(content: dict[str, Any], *, timeout: float = TIMEOUT) -> list[Problem]:
@@ -65,7 +64,7 @@ async def check_sizes(content: dict[str, Any], *, timeout: float = TIMEOUT) -> l
         warning(
             "media_unreachable",
             f"$.content.segments[{i}].url",
-            f"segments[{i}] ({kind}) {url} {m.failure}",
+            f"segments[{i}] ({kind}) {_shown(url)} {m.failure}",
         )
         for (i, kind, url), m in zip(media, measured, strict=True)
         if m.failure
@@ -118,6 +117,11 @@ async def measure(client: httpx.AsyncClient, url: str) -> Measured:
             if counted > US_CA_TOTAL:
                 return Measured(counted, at_least=True)
         return Measured(counted)
+
+
+def _shown(url: str) -> str:
+    """The URL without its query: a signed media URL carries its credentials there."""
+    return url.split("?", 1)[0].split("#", 1)[0]
 
 
 def _content_length(response: httpx.Response) -> int | None:

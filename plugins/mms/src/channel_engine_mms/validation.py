@@ -59,8 +59,8 @@ from .media import (
 TITLE_MAX = 66  # content.title maxLength in the spec
 TEXT_MAX = 4096  # MmsOutboundTextSegment.text maxLength in the spec
 CAMPAIGN_REFERENCE_MAX = 255  # options.campaignReferenceId maxLength in the spec
-# Ours: the spec caps neither. Twenty parts are more than a message within the 300 KB every operator
-# carries can hold; the cap stops a host's mapping mistake from sending hundreds.
+# Ours: the spec sets no maximum. Twenty parts are more than fit in the 300 KB every operator carries; the
+# cap stops a host's mapping mistake from sending hundreds.
 MAX_SEGMENTS = 20
 # Ours: the spec sets no length for `contentUrl`; the engine takes URLs of up to 2,048 characters anywhere.
 URL_MAX = TRACKING_URL_MAX
