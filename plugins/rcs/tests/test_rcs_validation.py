@@ -210,7 +210,7 @@ def test_url_shortening_and_tracking_mistakes(make_message, options, code, field
 # --- content type and keys ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("kind", ["VIDEO", "PROVIDER_TEMPLATE", "text", 3])
+@pytest.mark.parametrize("kind", ["VIDEO", "PROVIDER_TEMPLATE", "text", 3, ["TEXT"], {"TEXT": 1}])
 def test_an_unknown_content_type(make_message, kind):
     problem = one(make_message(content={"type": kind, "text": "hi"}))
     assert (problem.code, problem.path) == ("invalid_field", "$.content.type")
@@ -268,6 +268,7 @@ def test_suggestions_must_be_a_list(make_message):
         ("Book", "invalid_field", "", "must be an object"),
         ({"text": "Book"}, "missing_field", ".type", "needs a type"),
         ({"type": "BUY", "text": "Book"}, "invalid_field", ".type", "'BUY' is not one of REPLY, OPEN_URL"),
+        ({"type": ["REPLY"], "text": "Book"}, "invalid_field", ".type", "is not one of REPLY, OPEN_URL"),
         (
             {**REPLY, "url": "https://b.example"},
             "invalid_field",

@@ -13,8 +13,9 @@ from __future__ import annotations
 from typing import Any
 
 from channel_engine import Problem, problem
-from channel_engine.checks import check_keys, check_text, check_url
+from channel_engine.checks import check_keys, check_url
 
+from .fields import Text, check_choice, check_texts
 from .suggestions import check_suggestions, suggestions_payload
 
 TITLE_MAX = 200  # CardContent.title maxLength
@@ -23,6 +24,10 @@ MEDIA_URL_MAX = 2048  # CardResourceSchema.url and Resource.url maxLength
 SUGGESTIONS_MAX = 4  # CardContent.suggestions maxItems
 HEIGHTS = ("SHORT", "MEDIUM", "TALL")
 DEFAULT_HEIGHT = "MEDIUM"  # Infobip requires a height with media; ours may leave it out
+CARD_TEXTS = (
+    Text("title", TITLE_MAX, "the card's title", code="invalid_title_length"),
+    Text("description", DESCRIPTION_MAX, "the card's description", code="invalid_text_length"),
+)
 CARD_KEYS = ("title", "description", "mediaUrl", "thumbnailUrl", "mediaHeight", "suggestions")
 
 
@@ -30,53 +35,17 @@ def check_card(card: Any, path: str) -> list[Problem]:
     if not isinstance(card, dict):
         return [problem("invalid_field", path, "a card must be an object with a title or a mediaUrl")]
     problems = check_keys(card, CARD_KEYS, path, "a card")
-    problems += check_text(
-        card.get("title"),
-        f"{path}.title",
-        limit=TITLE_MAX,
-        code="invalid_title_length",
-        required=False,
-        what="the card's title",
-    )
-    problems += check_text(
-        card.get("description"),
-        f"{path}.description",
-        limit=DESCRIPTION_MAX,
-        required=False,
-        what="the card's description",
-    )
-    problems += check_url(
-        card.get("mediaUrl"),
-        f"{path}.mediaUrl",
-        limit=MEDIA_URL_MAX,
-        required=False,
-        what="the card's mediaUrl",
-    )
+    problems += check_texts(card, path, CARD_TEXTS)
     if card.get("title") is None and card.get("mediaUrl") is None:
         problems.append(problem("missing_field", path, "a card needs a title or a mediaUrl (or both)"))
+    for key in ("mediaUrl", "thumbnailUrl"):
+        what = f"the card's {key}"
+        problems += check_url(card.get(key), f"{path}.{key}", limit=MEDIA_URL_MAX, required=False, what=what)
     for key in ("thumbnailUrl", "mediaHeight"):
         if key in card and card.get("mediaUrl") is None:
-            problems.append(
-                problem(
-                    "invalid_field", f"{path}.{key}", f"{key} describes the card's media: it needs a mediaUrl"
-                )
-            )
-    problems += check_url(
-        card.get("thumbnailUrl"),
-        f"{path}.thumbnailUrl",
-        limit=MEDIA_URL_MAX,
-        required=False,
-        what="the card's thumbnailUrl",
-    )
-    height = card.get("mediaHeight")
-    if height is not None and height not in HEIGHTS:
-        problems.append(
-            problem(
-                "invalid_field",
-                f"{path}.mediaHeight",
-                f"mediaHeight {height!r} is not one of {', '.join(HEIGHTS)}",
-            )
-        )
+            sentence = f"{key} describes the card's media: it needs a mediaUrl"
+            problems.append(problem("invalid_field", f"{path}.{key}", sentence))
+    problems += check_choice(card.get("mediaHeight"), f"{path}.mediaHeight", HEIGHTS, "mediaHeight")
     problems += check_suggestions(
         card.get("suggestions"), f"{path}.suggestions", limit=SUGGESTIONS_MAX, where="a card"
     )

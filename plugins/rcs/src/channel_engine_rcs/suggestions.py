@@ -22,7 +22,9 @@ import re
 from typing import Any
 
 from channel_engine import Problem, problem
-from channel_engine.checks import check_keys, check_text, check_url, is_int
+from channel_engine.checks import check_keys, check_url, is_int
+
+from .fields import Text, check_choice, check_texts
 
 TEXT_MAX = 25
 POSTBACK_MAX = 2024
@@ -35,6 +37,15 @@ APPLICATIONS = ("BROWSER", "WEBVIEW")
 WEBVIEW_MODES = ("FULL", "HALF", "TALL")
 
 COMMON_KEYS = ("type", "text", "postbackData")
+COMMON_TEXTS = (
+    Text("text", TEXT_MAX, "the suggestion's text", required=True),
+    Text("postbackData", POSTBACK_MAX, "postbackData"),
+)
+LOCATION_TEXTS = (Text("label", LABEL_MAX, "the location's label"),)
+EVENT_TEXTS = (
+    Text("title", EVENT_TITLE_MAX, "the event's title", required=True),
+    Text("description", EVENT_DESCRIPTION_MAX, "the event's description"),
+)
 TYPE_KEYS: dict[str, tuple[str, ...]] = {
     "REPLY": (),
     "OPEN_URL": ("url", "application", "webviewViewMode"),
@@ -74,24 +85,10 @@ def check_suggestion(item: Any, path: str) -> list[Problem]:
         return [
             problem("missing_field", f"{path}.type", f"a suggestion needs a type: one of {', '.join(TYPES)}")
         ]
-    if kind not in TYPE_KEYS:
-        return [
-            problem(
-                "invalid_field", f"{path}.type", f"suggestion type {kind!r} is not one of {', '.join(TYPES)}"
-            )
-        ]
+    if kind not in TYPES:  # a tuple: an unhashable value is simply not in it
+        return check_choice(kind, f"{path}.type", TYPES, "suggestion type")
     problems = check_keys(item, COMMON_KEYS + TYPE_KEYS[kind], path, f"a {kind} suggestion")
-    problems += check_text(
-        item.get("text"), f"{path}.text", limit=TEXT_MAX, code="invalid_field", what="the suggestion's text"
-    )
-    problems += check_text(
-        item.get("postbackData"),
-        f"{path}.postbackData",
-        limit=POSTBACK_MAX,
-        code="invalid_field",
-        required=False,
-        what="postbackData",
-    )
+    problems += check_texts(item, path, COMMON_TEXTS)
     problems += _CHECKS.get(kind, _nothing)(item, path)
     return problems
 
@@ -125,39 +122,16 @@ def _nothing(item: dict[str, Any], path: str) -> list[Problem]:
 def _open_url(item: dict[str, Any], path: str) -> list[Problem]:
     problems = check_url(item.get("url"), f"{path}.url", limit=URL_MAX, what="an OPEN_URL suggestion's url")
     application = item.get("application")
+    problems += check_choice(application, f"{path}.application", APPLICATIONS, "application")
     mode = item.get("webviewViewMode")
-    if application is not None and application not in APPLICATIONS:
-        problems.append(
-            problem(
-                "invalid_field",
-                f"{path}.application",
-                f"application {application!r} is not one of {', '.join(APPLICATIONS)}",
-            )
-        )
     if application == "WEBVIEW" and mode is None:
-        problems.append(
-            problem(
-                "missing_field",
-                f"{path}.webviewViewMode",
-                f"a WEBVIEW suggestion needs webviewViewMode: one of {', '.join(WEBVIEW_MODES)}",
-            )
-        )
+        sentence = f"a WEBVIEW suggestion needs webviewViewMode: one of {', '.join(WEBVIEW_MODES)}"
+        problems.append(problem("missing_field", f"{path}.webviewViewMode", sentence))
     elif mode is not None and application != "WEBVIEW":
-        problems.append(
-            problem(
-                "invalid_field",
-                f"{path}.webviewViewMode",
-                'webviewViewMode is only for application "WEBVIEW"',
-            )
-        )
-    elif mode is not None and mode not in WEBVIEW_MODES:
-        problems.append(
-            problem(
-                "invalid_field",
-                f"{path}.webviewViewMode",
-                f"webviewViewMode {mode!r} is not one of {', '.join(WEBVIEW_MODES)}",
-            )
-        )
+        sentence = 'webviewViewMode is only for application "WEBVIEW"'
+        problems.append(problem("invalid_field", f"{path}.webviewViewMode", sentence))
+    else:
+        problems += check_choice(mode, f"{path}.webviewViewMode", WEBVIEW_MODES, "webviewViewMode")
     return problems
 
 
@@ -190,33 +164,11 @@ def _show_location(item: dict[str, Any], path: str) -> list[Problem]:
             problems.append(
                 problem("invalid_field", f"{path}.{key}", f"{key} must be a number from -{bound} to {bound}")
             )
-    problems += check_text(
-        item.get("label"),
-        f"{path}.label",
-        limit=LABEL_MAX,
-        code="invalid_field",
-        required=False,
-        what="the location's label",
-    )
-    return problems
+    return problems + check_texts(item, path, LOCATION_TEXTS)
 
 
 def _calendar_event(item: dict[str, Any], path: str) -> list[Problem]:
-    problems = check_text(
-        item.get("title"),
-        f"{path}.title",
-        limit=EVENT_TITLE_MAX,
-        code="invalid_field",
-        what="the event's title",
-    )
-    problems += check_text(
-        item.get("description"),
-        f"{path}.description",
-        limit=EVENT_DESCRIPTION_MAX,
-        code="invalid_field",
-        required=False,
-        what="the event's description",
-    )
+    problems = check_texts(item, path, EVENT_TEXTS)
     times = {}
     for key in ("startTime", "endTime"):
         value = item.get(key)

@@ -34,6 +34,7 @@ from channel_engine.checks import check_common, check_keys, check_text, check_ur
 from channel_engine.segments import count_segments
 
 from .cards import MEDIA_URL_MAX, check_card
+from .fields import check_choice
 from .suggestions import check_suggestions
 
 TEXT_MAX = 3072  # RcsOutboundTextContent.text maxLength
@@ -83,7 +84,7 @@ def content_type(content: dict[str, Any]) -> str:
 
 def _content(content: dict[str, Any]) -> list[Problem]:
     kind = content_type(content)
-    if kind not in TYPE_KEYS:
+    if kind not in TYPES:  # a tuple: an unhashable value is simply not in it
         return [
             problem(
                 "invalid_field",
@@ -168,14 +169,7 @@ _BODY = {"TEXT": _text, "FILE": _file, "CARD": _card, "CAROUSEL": _carousel}
 
 
 def _choice(content: dict[str, Any], key: str, allowed: tuple[str, ...]) -> list[Problem]:
-    value = content.get(key)
-    if value is None or value in allowed:
-        return []
-    return [
-        problem(
-            "invalid_field", f"$.content.{key}", f"content.{key} {value!r} is not one of {', '.join(allowed)}"
-        )
-    ]
+    return check_choice(content.get(key), f"$.content.{key}", allowed, f"content.{key}")
 
 
 def _sms_failover(value: Any) -> list[Problem]:
