@@ -73,4 +73,4 @@ def test_sample_messages_pass_validation_and_keep_the_outcome_digits(plugins):
             assert ("https://" in raw["content"]["text"]) is with_link
             message = msgspec.convert(raw, OutboundMessage)
             assert [p for answer in plugins.hook.validate_message(message=message) for p in answer] == []
-    assert plugins.hook.sample_message(channel="whatsapp", index=0, destination="1", with_link=False) is None
+    assert plugins.hook.sample_message(channel="pigeon", index=0, destination="1", with_link=False) is None
