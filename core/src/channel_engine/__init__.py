@@ -3,6 +3,8 @@
 This module is the public API that plugins may use; everything else is internal.
 """
 
+from . import checks, envelope
+from .channel_plugin import ChannelPlugin
 from .errors import ChannelEngineError, ConfigError, PluginError, ProviderError
 from .hookspecs import hookimpl
 from .models import (
@@ -29,6 +31,7 @@ __all__ = [
     "SUCCESS_STATUS",
     "Channel",
     "ChannelEngineError",
+    "ChannelPlugin",
     "ConfigError",
     "Host",
     "HostRef",
@@ -45,7 +48,9 @@ __all__ = [
     "UrlOptions",
     "ValidityPeriod",
     "WebhookUrls",
+    "checks",
     "click_report",
+    "envelope",
     "hookimpl",
     "inbound_message",
     "is_final_status",

@@ -12,9 +12,11 @@ import logging
 import time
 from collections.abc import Callable
 
+import msgspec
+
 from .dispatcher import RetryPolicy, cancel_and_wait
 from .metrics import Metrics
-from .models import OutboxItem
+from .models import OutboundMessage, OutboxItem, Report
 from .plugins import Plugins
 from .store import Store
 
@@ -80,7 +82,7 @@ class HostDelivery:
         async with self._slots:
             try:
                 pending = self.plugins.hook.deliver_report(
-                    host=item.host, report=item.report, message=item.message
+                    host=item.host, report=with_callback_data(item.report, item.message), message=item.message
                 )
                 if pending is None:
                     raise LookupError(f"no installed plugin delivers to host {item.host!r}")
@@ -96,3 +98,11 @@ class HostDelivery:
                 return False
             self.metrics.host_deliveries[(item.host, "ok")] += 1
             return True
+
+
+def with_callback_data(report: Report, message: OutboundMessage | None) -> Report:
+    """The report with its message's callback data when Infobip left it out (WhatsApp's delivery reports
+    carry none): a host always sees the callback data it sent."""
+    if report.callback_data is not None or message is None or message.options.callback_data is None:
+        return report
+    return msgspec.structs.replace(report, callback_data=message.options.callback_data)

@@ -108,6 +108,60 @@ def inbound_message(channel: str, entry: dict[str, Any], *, sender_key: str = "f
     )
 
 
+# --- strict readers for a channel's own parser: a body of the wrong shape is a ValueError that says what
+# was expected. `label` names the channel in those sentences ("an SMS", "a Viber").
+
+
+def webhook_object(label: str, kind: str, payload: Any) -> dict[str, Any]:
+    """The webhook body, which must be a JSON object."""
+    if not isinstance(payload, dict):
+        raise ValueError(f"{label} {kind} webhook body is a JSON object, not {type(payload).__name__}")
+    return payload
+
+
+def webhook_results(label: str, kind: str, payload: dict[str, Any]) -> list[dict[str, Any]]:
+    """The `results[]` of a report or inbound body: objects, each with a messageId."""
+    results = payload.get("results")
+    if not isinstance(results, list):
+        if payload.get("notificationType") or "sendDateTime" in payload:
+            raise ValueError(
+                f"this is a URL click notification, not {label} {kind} body: post it to the clicks URL"
+            )
+        raise ValueError(f"{label} {kind} webhook body has a `results` list; this one has none")
+    for i, entry in enumerate(results):
+        if not isinstance(entry, dict):
+            raise ValueError(
+                f"results[{i}] of {label} {kind} webhook must be an object, not {type(entry).__name__}"
+            )
+        if not entry.get("messageId"):
+            raise ValueError(f"results[{i}] of {label} {kind} webhook has no messageId")
+    return results
+
+
+def checked_click_report(channel: str, label: str, payload: dict[str, Any]) -> Report:
+    """A flat URL click notification (every channel's clicks share SMS's shape), checked; `sendDateTime`
+    may come as epoch milliseconds in text."""
+    if "results" in payload:
+        raise ValueError(
+            f"{label} click notification is one flat object; this body has `results`, like a delivery "
+            "report or an inbound message"
+        )
+    if not payload.get("messageId"):
+        raise ValueError(
+            f"{label} click notification names the clicked message in messageId; this one has none"
+        )
+    if not any(key in payload for key in ("notificationType", "url", "sendDateTime")):
+        raise ValueError(
+            "this body has none of notificationType, url and sendDateTime: not a click notification"
+        )
+    moment = payload.get("sendDateTime")
+    if isinstance(moment, str) and moment.isdigit():
+        report = click_report(channel, {**payload, "sendDateTime": int(moment)})
+        report.raw = payload
+        return report
+    return click_report(channel, payload)
+
+
 def parse_generic_report(channel: str, kind: str, payload: dict[str, Any]) -> list[Report]:
     """Any Infobip webhook body of the common shapes: `results[]` of reports or inbound messages, or one
     flat click notification."""

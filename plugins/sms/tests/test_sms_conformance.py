@@ -9,7 +9,10 @@ import pytest
 
 from channel_engine.testing import conformance
 from channel_engine.testing.conformance import SpecError, check_request, check_webhook
-from channel_engine_sms import build_payload
+from channel_engine_sms import plugin
+
+build_payload = plugin.build_payload
+
 
 SEND = "/sms/3/messages"
 

@@ -6,8 +6,10 @@ import pytest
 
 from channel_engine import ChannelEngineError, ProviderRequest
 from channel_engine.plugins import get_plugin_manager
-from channel_engine_sms import build_payload
+from channel_engine_sms import plugin
 from channel_engine_sms.payload import build_requests
+
+build_payload = plugin.build_payload
 
 
 def only(requests: list[ProviderRequest]) -> dict:

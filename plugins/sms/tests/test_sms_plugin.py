@@ -34,7 +34,7 @@ def test_the_fixture_loads_the_same_plugins(plugins):
 
 
 def test_hooks_decline_other_channels(make_message, webhooks):
-    import channel_engine_sms as sms
+    from channel_engine_sms import plugin as sms
 
     whatsapp = make_message("whatsapp", content={"anything": True})
     assert sms.validate_message(whatsapp) is None

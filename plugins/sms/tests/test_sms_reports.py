@@ -11,7 +11,10 @@ import copy
 import pytest
 
 from channel_engine.testing.conformance import check_webhook, webhook_examples
-from channel_engine_sms import normalize_report
+from channel_engine_sms import plugin
+
+normalize_report = plugin.normalize_report
+
 
 V2_REPORTS = "receive-outbound-sms-message-reports"
 V3_REPORTS = "receive-outbound-sms-message-reports-v3"

@@ -9,7 +9,11 @@ from channel_engine import click_report
 from channel_engine.plugins import get_plugin_manager
 from channel_engine.simulator import Outcome
 from channel_engine.testing.conformance import check_request, check_webhook
-from channel_engine_sms import build_payload, count_segments, normalize_report
+from channel_engine_sms import count_segments, plugin
+
+build_payload = plugin.build_payload
+normalize_report = plugin.normalize_report
+
 
 try:
     from channel_engine.simulator import NewGenEndpoint

@@ -6,8 +6,11 @@ import msgspec
 import pytest
 
 from channel_engine import MessageOptions, UrlOptions, ValidityPeriod
-from channel_engine_sms import validate_message
+from channel_engine_sms import plugin
 from channel_engine_sms.validation import MAX_SEGMENTS
+
+validate_message = plugin.validate_message
+
 
 MISSING_PHONE = "Error: Missing phone number in request"
 INVALID_TEXT_LENGTH = "Error: Invalid text length"

@@ -44,6 +44,7 @@ async def test_a_template_is_delivered_and_its_report_reaches_the_host(harness):
     )
     assert report.raw["contact"]["phoneNumber"] == "41793026000"  # WhatsApp's own report shape
     assert "callbackData" not in report.raw  # WhatsApp reports lack it; the messageId found the message
+    assert report.callback_data == "guest=7781"  # the engine fills it in from the stored message
     view = await h.view(mid)
     assert view["state"] == "DELIVERED"
     assert [e["event"] for e in view["timeline"]] == ["ACCEPTED", "SENT", "DELIVERY"]

@@ -1,6 +1,6 @@
 """Check payloads against Infobip's published OpenAPI documents, strictly.
 
-    from channel_engine.testing.conformance import check_request, check_webhook
+    from channel_engine.testing.conformance import check_request, check_response, check_webhook
 
     assert check_request("sms", "/sms/3/messages", body) == []
     assert check_webhook("sms", "receive-outbound-sms-message-reports-v3", report) == []
@@ -77,6 +77,25 @@ def check_webhook(product: str, webhook_name: str, payload: Any) -> list[str]:
         known = ", ".join(sorted(spec.document.get("webhooks", {}))) or "none"
         raise SpecError(f"{product}.json has no webhook {webhook_name!r} (it has: {known})")
     return spec.check(_body_schema(webhook["post"], f"webhook {webhook_name} in {product}.json"), payload)
+
+
+def check_response(product: str, path: str, status: int, payload: Any, method: str = "post") -> list[str]:
+    """Problems of `payload` as Infobip's `status` answer to `method path` in `<product>.json`; [] if it
+    conforms (for a simulator's answers)."""
+    spec = _spec(spec_dir(), product)
+    operation = spec.document.get("paths", {}).get(path, {}).get(method.lower())
+    if operation is None:
+        raise SpecError(f"{product}.json has no operation {method.upper()} {path}")
+    answer = operation.get("responses", {}).get(str(status))
+    if answer is None:
+        raise SpecError(f"{method.upper()} {path} in {product}.json documents no {status} answer")
+    if "$ref" in answer:
+        answer = spec.resolver.lookup(spec.uri + answer["$ref"]).contents
+    try:
+        schema = answer["content"]["application/json"]["schema"]
+    except KeyError:
+        raise SpecError(f"the {status} answer of {method.upper()} {path} has no JSON schema") from None
+    return spec.check(schema, payload)
 
 
 def spec_document(product: str) -> dict[str, Any]:
@@ -199,10 +218,20 @@ class _Spec:
             for branch in branches:
                 if (branch.get("properties") or {}).get(prop, {}).get("const", object()) == value.get(prop):
                     return branch
-        for branch in branches:
-            if self._validator(branch).is_valid(value):
-                return branch
-        return None
+        # Of the branches the value satisfies, the one that declares most of its keys: branches that require
+        # nothing all "fit", and the first of them is not necessarily the one the value is.
+        fitting = [b for b in branches if self._validator(b).is_valid(value)]
+        if not fitting:
+            return None
+        return max(fitting, key=lambda b: len(set(value) & self._names(b)))
+
+    def _names(self, schema: Schema) -> set[str]:
+        """The property names a schema declares, through $ref and allOf."""
+        schema = self._resolve(schema)
+        names = set(schema.get("properties") or {})
+        for part in schema.get("allOf") or []:
+            names |= self._names(part)
+        return names
 
     def _items(self, schema: Schema) -> Schema | None:
         schema = self._resolve(schema)

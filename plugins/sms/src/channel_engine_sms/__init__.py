@@ -1,6 +1,6 @@
 """SMS and LMS channels for Channel Engine, through Infobip's `POST /sms/3/messages`.
 
-The hooks below only dispatch; each concern lives in its own module:
+`plugin` (the entry point) answers the hooks for these two channels; each concern lives in its own module:
 
 - `channels`: the `sms` and `lms` channels
 - `segments`: GSM-7 / UCS-2 encoding and SMS part counting
@@ -13,61 +13,22 @@ The hooks below only dispatch; each concern lives in its own module:
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
-from channel_engine import Channel, OutboundMessage, Problem, ProviderRequest, Report, WebhookUrls, hookimpl
+from channel_engine import ChannelPlugin
 from channel_engine.segments import SegmentCount, count_segments
-from channel_engine.simulator import SimulatorEndpoint
 
 from . import samples, simulator
-from .channels import CHANNELS, NAMES
+from .channels import CHANNELS
 from .payload import build_requests
 from .reports import normalize
 from .validation import validate
 
-__all__ = ["SegmentCount", "count_segments"]
+__all__ = ["SegmentCount", "count_segments", "plugin"]
 
-_MAX_BATCH = {channel.name: channel.max_batch for channel in CHANNELS}
-
-
-@hookimpl
-def register_channels(register: Callable[[Channel], None]) -> None:
-    for channel in CHANNELS:
-        register(channel)
-
-
-@hookimpl
-def validate_message(message: OutboundMessage) -> list[Problem] | None:
-    if message.channel not in NAMES:
-        return None
-    return validate(message)
-
-
-@hookimpl
-def build_payload(
-    channel: str, messages: list[OutboundMessage], webhooks: WebhookUrls
-) -> list[ProviderRequest] | None:
-    if channel not in NAMES:
-        return None
-    return build_requests(channel, messages, webhooks, _MAX_BATCH[channel])
-
-
-@hookimpl
-def normalize_report(channel: str, kind: str, payload: dict[str, Any]) -> list[Report] | None:
-    if channel not in NAMES:
-        return None
-    return normalize(channel, kind, payload)
-
-
-@hookimpl
-def register_simulator_endpoints(register: Callable[[SimulatorEndpoint], None]) -> None:
-    for endpoint in simulator.endpoints():
-        register(endpoint)
-
-
-@hookimpl
-def sample_message(channel: str, index: int, destination: str, with_link: bool) -> dict[str, Any] | None:
-    if channel not in NAMES:
-        return None
-    return samples.sample(channel, index, destination, with_link)
+plugin = ChannelPlugin(
+    CHANNELS,
+    validate=validate,
+    build=build_requests,
+    normalize=normalize,
+    endpoints=simulator.endpoints,
+    sample=samples.sample,
+)

@@ -12,52 +12,31 @@ on top. `includeSmsCountInResponse` is always on, so the answer says how many pa
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from itertools import islice
 from typing import Any
 
-import msgspec
+from channel_engine import OutboundMessage, ProviderRequest, WebhookUrls, envelope
 
-from channel_engine import ChannelEngineError, OutboundMessage, ProviderRequest, WebhookUrls
-
-from .channels import SEND_PATH
+from .channels import MAX_BATCH, SEND_PATH
 from .validation import INDIA_DLT_KEYS, reseller_code
-
-REPORT_CONTENT_TYPE = "application/json"
 
 
 def build_requests(
-    channel: str, messages: list[OutboundMessage], webhooks: WebhookUrls, max_batch: int
+    channel: str, messages: list[OutboundMessage], webhooks: WebhookUrls, max_batch: int = MAX_BATCH
 ) -> list[ProviderRequest]:
-    """The requests that send `messages`: grouped by request-level options (in order of first appearance),
-    each group cut into requests of at most `max_batch` messages."""
-    groups: dict[bytes, tuple[dict[str, Any], list[OutboundMessage]]] = {}
-    for message in messages:
-        options = request_options(message, webhooks)
-        groups.setdefault(_key(options), (options, []))[1].append(message)
-    return [
-        _request(channel, chunk, options, webhooks)
-        for options, members in groups.values()
-        for chunk in _chunks(members, max_batch)
-    ]
+    """The requests that send `messages`, at most `max_batch` messages each (`channel_engine.envelope`)."""
+    return envelope.build_requests(
+        SEND_PATH,
+        channel,
+        messages,
+        max_batch,
+        request_options=lambda message: request_options(message, webhooks),
+        message_entry=lambda message: message_entry(channel, message, webhooks),
+    )
 
 
 def request_options(message: OutboundMessage, webhooks: WebhookUrls) -> dict[str, Any]:
     """The request-level `options` this message needs; messages with different ones go apart."""
-    options: dict[str, Any] = {}
-    if message.options.bulk_id:
-        options["schedule"] = {"bulkId": message.options.bulk_id}
-    url = message.options.url_options
-    if url is not None:
-        tracking: dict[str, Any] = {"shortenUrl": url.shorten_url, "trackClicks": url.track_clicks}
-        if url.track_clicks:
-            tracking["trackingUrl"] = url.tracking_url or webhooks.clicks
-        tracking["removeProtocol"] = url.remove_protocol
-        if url.custom_domain:
-            tracking["customDomain"] = url.custom_domain
-        options["tracking"] = tracking
-    options["includeSmsCountInResponse"] = True
-    return options
+    return envelope.schedule_and_tracking(message, webhooks) | {"includeSmsCountInResponse": True}
 
 
 def message_entry(channel: str, message: OutboundMessage, webhooks: WebhookUrls) -> dict[str, Any]:
@@ -74,22 +53,16 @@ def message_entry(channel: str, message: OutboundMessage, webhooks: WebhookUrls)
     options = _message_options(channel, message)
     if options:
         entry["options"] = options
-    hooks: dict[str, Any] = {
-        "delivery": {"url": webhooks.reports, "intermediateReport": True},
-        "contentType": REPORT_CONTENT_TYPE,
-    }
-    if message.options.callback_data is not None:
-        hooks["callbackData"] = message.options.callback_data
-    entry["webhooks"] = hooks
+    entry["webhooks"] = envelope.report_webhooks(message, webhooks)
     return entry
 
 
 def _message_options(channel: str, message: OutboundMessage) -> dict[str, Any]:
     content = message.content
     options: dict[str, Any] = {}
-    validity = message.options.validity_period
+    validity = envelope.validity_period(message)
     if validity is not None:
-        options["validityPeriod"] = {"amount": validity.amount, "timeUnit": validity.time_unit}
+        options["validityPeriod"] = validity
     regional: dict[str, Any] = {}
     dlt = content.get("indiaDlt")
     if dlt:
@@ -107,38 +80,3 @@ def _message_options(channel: str, message: OutboundMessage) -> dict[str, Any]:
     if content.get("campaignReferenceId"):
         options["campaignReferenceId"] = content["campaignReferenceId"]
     return options
-
-
-def _request(
-    channel: str, messages: list[OutboundMessage], options: dict[str, Any], webhooks: WebhookUrls
-) -> ProviderRequest:
-    entries: dict[bytes, dict[str, Any]] = {}
-    for message in messages:
-        if not message.id:  # the engine gives every message an id when it accepts it
-            raise ChannelEngineError(f"an {channel} message reached build_payload without an id")
-        entry = message_entry(channel, message, webhooks)
-        merged = entries.setdefault(_key(entry), _with_destinations(entry))
-        merged["destinations"].append({"to": message.destination, "messageId": message.id})
-    body = {"messages": list(entries.values()), "options": options}
-    ids = [d["messageId"] for entry in body["messages"] for d in entry["destinations"]]
-    return ProviderRequest(path=SEND_PATH, body=body, message_ids=ids)
-
-
-def _with_destinations(entry: dict[str, Any]) -> dict[str, Any]:
-    """The entry with an empty `destinations` list after `sender`, where Infobip's examples have it."""
-    out: dict[str, Any] = {}
-    if "sender" in entry:
-        out["sender"] = entry["sender"]
-    out["destinations"] = []
-    out.update((k, v) for k, v in entry.items() if k != "sender")
-    return out
-
-
-def _key(value: dict[str, Any]) -> bytes:
-    return msgspec.json.encode(value, order="sorted")
-
-
-def _chunks(items: list[OutboundMessage], size: int) -> Iterator[list[OutboundMessage]]:
-    it = iter(items)
-    while chunk := list(islice(it, max(size, 1))):
-        yield chunk
