@@ -8,7 +8,11 @@ import json
 import pytest
 
 from channel_engine.testing.conformance import check_request
-from channel_engine_kakao import build_payload, sample_message, validate_message
+from channel_engine_kakao import plugin
+
+build_payload = plugin.build_payload
+sample_message = plugin.sample_message
+validate_message = plugin.validate_message
 
 ALIM, CHINGU = "/kakao-alim/1/messages", "/kakao-chingu/1/messages"
 PATHS = {"kakao-alim": ALIM, "kakao-chingu": CHINGU}

@@ -7,10 +7,12 @@ import pytest
 
 from channel_engine import ChannelEngineError, ProviderRequest
 from channel_engine.plugins import get_plugin_manager
-from channel_engine_kakao import build_payload
+from channel_engine_kakao import plugin
 from channel_engine_kakao.payload import build_requests
 
 from .conftest import SENDER_KEY
+
+build_payload = plugin.build_payload
 
 
 def only(requests: list[ProviderRequest]) -> dict:

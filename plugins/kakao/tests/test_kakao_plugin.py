@@ -35,7 +35,7 @@ def test_plugin_is_installed_and_registers_both_channels(plugins):
 
 
 def test_hooks_decline_other_channels(make_message, webhooks):
-    import channel_engine_kakao as kakao
+    from channel_engine_kakao import plugin as kakao
 
     sms = make_message("sms", content={"text": "hi"})
     assert kakao.validate_message(sms) is None

@@ -12,7 +12,9 @@ import copy
 import pytest
 
 from channel_engine.testing.conformance import check_webhook, spec_document, webhook_examples
-from channel_engine_kakao import normalize_report
+from channel_engine_kakao import plugin
+
+normalize_report = plugin.normalize_report
 
 ALIM_REPORTS = "receive-outbound-kakao-alim-message-delivery-reports"
 CHINGU_REPORTS = "receive-outbound-kakao-chingu-message-delivery-reports"

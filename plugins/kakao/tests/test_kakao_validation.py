@@ -6,7 +6,9 @@ import msgspec
 import pytest
 
 from channel_engine import MessageOptions, UrlOptions
-from channel_engine_kakao import validate_message
+from channel_engine_kakao import plugin
+
+validate_message = plugin.validate_message
 
 MISSING_PHONE = "Error: Missing phone number in request"
 INVALID_IMAGE_URL_LENGTH = "Error: Invalid image url length"

@@ -1,7 +1,7 @@
 """Kakao AlimTalk and ChinguTalk channels for Channel Engine, through Infobip's `POST /kakao-alim/1/messages`
 and `POST /kakao-chingu/1/messages`.
 
-The hooks below only dispatch; each concern lives in its own module:
+`plugin` (the entry point) answers the hooks for these two channels; each concern lives in its own module:
 
 - `channels`: the `kakao-alim` and `kakao-chingu` channels and their send paths
 - `validation`: the content shapes (documented there) and every check, with SFMC status texts
@@ -15,62 +15,33 @@ The hooks below only dispatch; each concern lives in its own module:
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from channel_engine import Channel, OutboundMessage, Problem, ProviderRequest, Report, WebhookUrls, hookimpl
+from channel_engine import ChannelPlugin
 
 from . import samples
-from .channels import CHANNELS, NAMES
+from .channels import CHANNELS
 from .payload import build_requests
 from .reports import normalize
 from .validation import validate
 
 if TYPE_CHECKING:
-    from channel_engine.simulator import SimulatorEndpoint
+    from .simulator import KakaoEndpoint
 
-_MAX_BATCH = {channel.name: channel.max_batch for channel in CHANNELS}
-
-
-@hookimpl
-def register_channels(register: Callable[[Channel], None]) -> None:
-    for channel in CHANNELS:
-        register(channel)
+__all__ = ["plugin"]
 
 
-@hookimpl
-def validate_message(message: OutboundMessage) -> list[Problem] | None:
-    if message.channel not in NAMES:
-        return None
-    return validate(message)
-
-
-@hookimpl
-def build_payload(
-    channel: str, messages: list[OutboundMessage], webhooks: WebhookUrls
-) -> list[ProviderRequest] | None:
-    if channel not in NAMES:
-        return None
-    return build_requests(channel, messages, webhooks, _MAX_BATCH[channel])
-
-
-@hookimpl
-def normalize_report(channel: str, kind: str, payload: dict[str, Any]) -> list[Report] | None:
-    if channel not in NAMES:
-        return None
-    return normalize(channel, kind, payload)
-
-
-@hookimpl
-def register_simulator_endpoints(register: Callable[[SimulatorEndpoint], None]) -> None:
+def _endpoints() -> list[KakaoEndpoint]:
     from . import simulator  # the simulator's code loads only when a simulator is built
 
-    for endpoint in simulator.endpoints():
-        register(endpoint)
+    return simulator.endpoints()
 
 
-@hookimpl
-def sample_message(channel: str, index: int, destination: str, with_link: bool) -> dict[str, Any] | None:
-    if channel not in NAMES:
-        return None
-    return samples.sample(channel, index, destination, with_link)
+plugin = ChannelPlugin(
+    CHANNELS,
+    validate=validate,
+    build=build_requests,
+    normalize=normalize,
+    endpoints=_endpoints,
+    sample=samples.sample,
+)
