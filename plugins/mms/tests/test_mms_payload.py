@@ -9,8 +9,10 @@ import pytest
 
 from channel_engine import ChannelEngineError, ProviderRequest
 from channel_engine.testing.conformance import check_request
-from channel_engine_mms import build_payload
+from channel_engine_mms import plugin
 from channel_engine_mms.payload import build_requests
+
+build_payload = plugin.build_payload
 
 SEND = "/mms/2/messages"
 
@@ -204,7 +206,7 @@ def test_request_level_options_split_the_batch(make_message, webhooks):
 
 def test_a_batch_is_cut_at_max_batch(make_message, webhooks):
     messages = [make_message(destination=f"141555501{i:02d}") for i in range(5)]
-    requests = build_requests(messages, webhooks, max_batch=2)
+    requests = build_requests("mms", messages, webhooks, max_batch=2)
     assert [len(r.message_ids) for r in requests] == [2, 2, 1]
     assert [i for r in requests for i in r.message_ids] == [m.id for m in messages]
 

@@ -28,7 +28,7 @@ def test_plugin_is_installed_and_registers_mms():
 
 
 def test_hooks_decline_other_channels(make_message, webhooks):
-    import channel_engine_mms as mms
+    from channel_engine_mms import plugin as mms
 
     sms = make_message(channel="sms", content={"text": "hi"})
     assert mms.validate_message(sms) is None

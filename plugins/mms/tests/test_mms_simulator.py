@@ -13,7 +13,10 @@ from channel_engine.simulator.outcomes import (
     UNDELIVERABLE_NOT_DELIVERED,
 )
 from channel_engine.testing.conformance import check_request, check_webhook
-from channel_engine_mms import build_payload, normalize_report
+from channel_engine_mms import plugin
+
+build_payload = plugin.build_payload
+normalize_report = plugin.normalize_report
 
 SEND = "/mms/2/messages"
 SENT_AT, DONE_AT = "2025-04-02T17:05:00.120+0000", "2025-04-02T17:05:03.480+0000"

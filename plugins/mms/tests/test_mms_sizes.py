@@ -16,8 +16,10 @@ from starlette.routing import Route
 
 from channel_engine.testing.harness import run_engine
 from channel_engine.testing.servers import serve_app
-from channel_engine_mms import check_message
+from channel_engine_mms import plugin
 from channel_engine_mms.sizes import check_sizes
+
+check_message = plugin.check_message
 
 KB = 1000
 

@@ -7,8 +7,10 @@ import msgspec
 import pytest
 
 from channel_engine import MessageOptions, ValidityPeriod
-from channel_engine_mms import validate_message
+from channel_engine_mms import plugin
 from channel_engine_mms.validation import MAX_SEGMENTS, TEXT_MAX, TITLE_MAX
+
+validate_message = plugin.validate_message
 
 MISSING_PHONE = "Error: Missing phone number in request"
 

@@ -19,3 +19,5 @@ MMS = Channel(
     "click tracking",
     max_batch=MAX_BATCH,
 )
+
+CHANNELS = (MMS,)

@@ -1,10 +1,10 @@
 """Builds `POST /mms/2/messages` requests from validated MMS messages.
 
-One request carries up to `max_batch` messages. Options Infobip takes per request, not per message, split
-the batch: URL shortening and click tracking (`options.tracking`, from the message's `urlOptions`) and the
-bulk ID (`options.schedule.bulkId`). Messages that differ only in destination share one `messages[]` entry
-with several destinations; every destination carries the message's own id as `messageId`, so each report
-finds its message.
+The new-gen envelope (`channel_engine.envelope`) does the batching: one request carries up to `max_batch`
+messages; options Infobip takes per request, not per message, split the batch (URL shortening and click
+tracking, `options.tracking`, and the bulk ID, `options.schedule.bulkId`); messages that differ only in
+destination share one `messages[]` entry with several destinations, each carrying the message's own id as
+`messageId`, so each report finds its message. This module supplies the MMS message entry.
 
 Segments keep the host's order: a text segment becomes `{"type": "TEXT", "text"}`, a media segment a
 `LINK` with `contentUrl` and its `contentType` (`media.segment_content_type`). The SMS failover and the
@@ -14,52 +14,27 @@ the same number. `sendingSpeedLimit` is never sent: the engine spaces messages i
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from itertools import islice
 from typing import Any
 
-import msgspec
+from channel_engine import OutboundMessage, ProviderRequest, WebhookUrls, envelope
 
-from channel_engine import ChannelEngineError, OutboundMessage, ProviderRequest, WebhookUrls
-
-from .channels import SEND_PATH
+from .channels import MAX_BATCH, SEND_PATH
 from .media import TEXT, segment_content_type
 from .validation import reseller_code
 
-REPORT_CONTENT_TYPE = "application/json"
-
 
 def build_requests(
-    messages: list[OutboundMessage], webhooks: WebhookUrls, max_batch: int
+    channel: str, messages: list[OutboundMessage], webhooks: WebhookUrls, max_batch: int = MAX_BATCH
 ) -> list[ProviderRequest]:
-    """The requests that send `messages`: grouped by request-level options (in order of first appearance),
-    each group cut into requests of at most `max_batch` messages."""
-    groups: dict[bytes, tuple[dict[str, Any], list[OutboundMessage]]] = {}
-    for message in messages:
-        options = request_options(message, webhooks)
-        groups.setdefault(_key(options), (options, []))[1].append(message)
-    return [
-        _request(chunk, options, webhooks)
-        for options, members in groups.values()
-        for chunk in _chunks(members, max_batch)
-    ]
-
-
-def request_options(message: OutboundMessage, webhooks: WebhookUrls) -> dict[str, Any]:
-    """The request-level `options` this message needs; messages with different ones go apart."""
-    options: dict[str, Any] = {}
-    if message.options.bulk_id:
-        options["schedule"] = {"bulkId": message.options.bulk_id}
-    url = message.options.url_options
-    if url is not None:
-        tracking: dict[str, Any] = {"shortenUrl": url.shorten_url, "trackClicks": url.track_clicks}
-        if url.track_clicks:
-            tracking["trackingUrl"] = url.tracking_url or webhooks.clicks
-        tracking["removeProtocol"] = url.remove_protocol
-        if url.custom_domain:
-            tracking["customDomain"] = url.custom_domain
-        options["tracking"] = tracking
-    return options
+    """The requests that send `messages`, at most `max_batch` messages each (`channel_engine.envelope`)."""
+    return envelope.build_requests(
+        SEND_PATH,
+        channel,
+        messages,
+        max_batch,
+        request_options=lambda message: envelope.schedule_and_tracking(message, webhooks),
+        message_entry=lambda message: message_entry(message, webhooks),
+    )
 
 
 def message_entry(message: OutboundMessage, webhooks: WebhookUrls) -> dict[str, Any]:
@@ -76,13 +51,7 @@ def message_entry(message: OutboundMessage, webhooks: WebhookUrls) -> dict[str, 
     options = _message_options(message)
     if options:
         entry["options"] = options
-    hooks: dict[str, Any] = {
-        "delivery": {"url": webhooks.reports, "intermediateReport": True},
-        "contentType": REPORT_CONTENT_TYPE,
-    }
-    if message.options.callback_data is not None:
-        hooks["callbackData"] = message.options.callback_data
-    entry["webhooks"] = hooks
+    entry["webhooks"] = envelope.report_webhooks(message, webhooks)
     return entry
 
 
@@ -102,9 +71,9 @@ def segment_entry(segment: dict[str, Any]) -> dict[str, Any]:
 def _message_options(message: OutboundMessage) -> dict[str, Any]:
     content = message.content
     options: dict[str, Any] = {}
-    validity = message.options.validity_period
+    validity = envelope.validity_period(message)
     if validity is not None:
-        options["validityPeriod"] = {"amount": validity.amount, "timeUnit": validity.time_unit}
+        options["validityPeriod"] = validity
     code = reseller_code((content.get("southKorea") or {}).get("resellerCode"))
     regional = {"southKorea": {"resellerCode": code}} if code is not None else None
     failover = content.get("smsFailover")
@@ -121,40 +90,3 @@ def _message_options(message: OutboundMessage) -> dict[str, Any]:
     if content.get("campaignReferenceId"):
         options["campaignReferenceId"] = content["campaignReferenceId"]
     return options
-
-
-def _request(
-    messages: list[OutboundMessage], options: dict[str, Any], webhooks: WebhookUrls
-) -> ProviderRequest:
-    entries: dict[bytes, dict[str, Any]] = {}
-    for message in messages:
-        if not message.id:  # the engine gives every message an id when it accepts it
-            raise ChannelEngineError("an mms message reached build_payload without an id")
-        entry = message_entry(message, webhooks)
-        merged = entries.setdefault(_key(entry), _with_destinations(entry))
-        merged["destinations"].append({"to": message.destination, "messageId": message.id})
-    body: dict[str, Any] = {"messages": list(entries.values())}
-    if options:
-        body["options"] = options
-    ids = [d["messageId"] for entry in body["messages"] for d in entry["destinations"]]
-    return ProviderRequest(path=SEND_PATH, body=body, message_ids=ids)
-
-
-def _with_destinations(entry: dict[str, Any]) -> dict[str, Any]:
-    """The entry with an empty `destinations` list after `sender`, where Infobip's examples have it."""
-    out: dict[str, Any] = {}
-    if "sender" in entry:
-        out["sender"] = entry["sender"]
-    out["destinations"] = []
-    out.update((k, v) for k, v in entry.items() if k != "sender")
-    return out
-
-
-def _key(value: dict[str, Any]) -> bytes:
-    return msgspec.json.encode(value, order="sorted")
-
-
-def _chunks(items: list[OutboundMessage], size: int) -> Iterator[list[OutboundMessage]]:
-    it = iter(items)
-    while chunk := list(islice(it, max(size, 1))):
-        yield chunk

@@ -7,12 +7,12 @@ from typing import Any
 TRACKING = {"urlOptions": {"shortenUrl": True, "trackClicks": True}}
 
 
-def sample(index: int, destination: str, with_link: bool) -> dict[str, Any]:
+def sample(channel: str, index: int, destination: str, with_link: bool) -> dict[str, Any]:
     text = f"Hi! Our spring menu {index} is here."
     if with_link:
         text += f" Book a table: https://bistro.example.com/book/{index}"
     message: dict[str, Any] = {
-        "channel": "mms",
+        "channel": channel,
         "destination": destination,
         "sender": "447491163443",
         "content": {

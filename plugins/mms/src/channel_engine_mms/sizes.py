@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
-from channel_engine import Problem, warning
+from channel_engine import OutboundMessage, Problem, warning
 
 from .media import MEDIA_KINDS
 
@@ -40,6 +41,11 @@ class Measured:
     size: int | None = None
     at_least: bool = False
     failure: str | None = None
+
+
+def check_message(message: OutboundMessage) -> Awaitable[list[Problem]]:
+    """The `check_message` hook: the size check of the message's content."""
+    return check_sizes(message.content)
 
 
 async def check_sizes(content: dict[str, Any], *, timeout: float = TIMEOUT) -> list[Problem]:
