@@ -26,5 +26,4 @@ CHINGU = Channel(
     max_batch=MAX_BATCH,
 )
 CHANNELS = (ALIM, CHINGU)
-NAMES = frozenset(c.name for c in CHANNELS)
 SEND_PATHS = {ALIM.name: ALIM_PATH, CHINGU.name: CHINGU_PATH}
