@@ -8,7 +8,10 @@ import json
 import pytest
 
 from channel_engine.testing.conformance import check_request, spec_document
-from channel_engine_viber import build_payload
+from channel_engine_viber import plugin
+
+build_payload = plugin.build_payload
+
 
 SEND = "/viber/2/messages"
 IMAGE = "https://cdn.bistro.example/spring/dish.jpg"

@@ -9,7 +9,10 @@ import pytest
 
 from channel_engine.plugins import get_plugin_manager
 from channel_engine.testing.servers import serve_app
-from channel_engine_viber import check_message
+from channel_engine_viber import plugin
+
+check_message = plugin.check_message
+
 
 # path -> (status, headers) of the HEAD answer
 MEDIA = {

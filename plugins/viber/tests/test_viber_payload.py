@@ -6,8 +6,11 @@ import msgspec
 import pytest
 
 from channel_engine import ChannelEngineError
-from channel_engine_viber import build_payload
+from channel_engine_viber import plugin
 from channel_engine_viber.payload import build_requests
+
+build_payload = plugin.build_payload
+
 
 IMAGE = "https://cdn.bistro.example/spring/dish.jpg"
 BUTTON = {"title": "Book a table", "url": "https://bistro.example/book"}
@@ -156,7 +159,7 @@ def test_different_callback_data_keeps_entries_apart(make_message, webhooks):
 
 def test_batches_are_cut_at_max_batch(make_message, webhooks):
     messages = [make_message(destination=f"3859811{i:05d}") for i in range(7)]
-    requests = build_requests(messages, webhooks, max_batch=3)
+    requests = build_requests("viber", messages, webhooks, max_batch=3)
     assert [len(r.message_ids) for r in requests] == [3, 3, 1]
     assert [i for r in requests for i in r.message_ids] == [m.id for m in messages]
 

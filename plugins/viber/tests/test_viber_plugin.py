@@ -33,7 +33,7 @@ def test_plugin_is_installed_and_registers_viber():
 
 
 def test_hooks_decline_other_channels(make_message, webhooks):
-    import channel_engine_viber as viber
+    from channel_engine_viber import plugin as viber
 
     sms = make_message(channel="sms", content={"anything": True})
     assert viber.validate_message(sms) is None

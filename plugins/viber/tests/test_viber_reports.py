@@ -10,7 +10,10 @@ import pytest
 
 from channel_engine import click_report
 from channel_engine.testing.conformance import check_webhook, webhook_examples
-from channel_engine_viber import normalize_report
+from channel_engine_viber import plugin
+
+normalize_report = plugin.normalize_report
+
 
 DELIVERY = "receive-outbound-viber-message-delivery-reports"
 SEEN = "receive-viber-seen-reports"

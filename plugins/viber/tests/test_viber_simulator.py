@@ -9,8 +9,12 @@ from channel_engine.plugins import get_plugin_manager
 from channel_engine.simulator import NewGenEndpoint, Outcome, RequestViolation, collect_endpoints
 from channel_engine.simulator.outcomes import DELIVERED_TO_HANDSET, UNDELIVERABLE_NOT_DELIVERED
 from channel_engine.testing.conformance import check_request, check_webhook
-from channel_engine_viber import build_payload, normalize_report
+from channel_engine_viber import plugin
 from channel_engine_viber.simulator import ViberEndpoint
+
+build_payload = plugin.build_payload
+normalize_report = plugin.normalize_report
+
 
 DELIVERY = "receive-outbound-viber-message-delivery-reports"
 SEEN = "receive-viber-seen-reports"

@@ -6,8 +6,11 @@ import msgspec
 import pytest
 
 from channel_engine import MessageOptions, UrlOptions
-from channel_engine_viber import validate_message
+from channel_engine_viber import plugin
 from channel_engine_viber.validation import video_duration
+
+validate_message = plugin.validate_message
+
 
 MISSING_PHONE = "Error: Missing phone number in request"
 INVALID_TEXT_LENGTH = "Error: Invalid text length"

@@ -18,3 +18,5 @@ VIBER = Channel(
     "call-to-action button, SMS failover, seen reports, click tracking)",
     max_batch=MAX_BATCH,
 )
+
+CHANNELS = (VIBER,)

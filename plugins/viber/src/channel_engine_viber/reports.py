@@ -19,39 +19,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from channel_engine import Report, click_report, inbound_message, outbound_report
+from channel_engine import Report, inbound_message, outbound_report
+from channel_engine.reports import checked_click_report, webhook_object, webhook_results
 
 KINDS = ("reports", "clicks", "inbound")
+LABEL = "a Viber"  # how error sentences name a body of this channel
 
 
 def normalize(channel: str, kind: str, payload: Any) -> list[Report]:
-    if not isinstance(payload, dict):
-        raise ValueError(f"a Viber {kind} webhook body is a JSON object, not {type(payload).__name__}")
+    body = webhook_object(LABEL, kind, payload)
     if kind == "clicks":
-        return [_click(channel, payload)]
+        return [checked_click_report(channel, LABEL, body)]
     if kind == "reports":
-        return [_outbound(channel, i, entry) for i, entry in enumerate(_results(kind, payload))]
+        return [_outbound(channel, i, entry) for i, entry in enumerate(webhook_results(LABEL, kind, body))]
     if kind == "inbound":
-        return [_inbound(channel, i, entry) for i, entry in enumerate(_results(kind, payload))]
+        return [_inbound(channel, i, entry) for i, entry in enumerate(webhook_results(LABEL, kind, body))]
     raise ValueError(f"Viber has no {kind!r} webhook; its webhooks are {', '.join(KINDS)}")
-
-
-def _results(kind: str, payload: dict[str, Any]) -> list[dict[str, Any]]:
-    results = payload.get("results")
-    if not isinstance(results, list):
-        if payload.get("notificationType") or "sendDateTime" in payload:
-            raise ValueError(
-                f"this is a URL click notification, not a Viber {kind} body: post it to the clicks URL"
-            )
-        raise ValueError(f"a Viber {kind} webhook body has a `results` list; this one has none")
-    for i, entry in enumerate(results):
-        if not isinstance(entry, dict):
-            raise ValueError(
-                f"results[{i}] of a Viber {kind} webhook must be an object, not {type(entry).__name__}"
-            )
-        if not entry.get("messageId"):
-            raise ValueError(f"results[{i}] of a Viber {kind} webhook has no messageId")
-    return results
 
 
 def _outbound(channel: str, index: int, entry: dict[str, Any]) -> Report:
@@ -71,24 +54,6 @@ def _outbound(channel: str, index: int, entry: dict[str, Any]) -> Report:
             "(seen report)"
         )
     return outbound_report(channel, entry)
-
-
-def _click(channel: str, payload: dict[str, Any]) -> Report:
-    if "results" in payload:
-        raise ValueError(
-            "a Viber click notification is one flat object; this body has `results`, like a delivery "
-            "report or an inbound message"
-        )
-    if not payload.get("messageId"):
-        raise ValueError("a click notification names the clicked message in messageId; this one has none")
-    if not any(key in payload for key in ("notificationType", "url", "sendDateTime")):
-        raise ValueError("this body has none of notificationType, url and sendDateTime: not a click")
-    moment = payload.get("sendDateTime")
-    if isinstance(moment, str) and moment.isdigit():  # epoch milliseconds, sent as text
-        report = click_report(channel, {**payload, "sendDateTime": int(moment)})
-        report.raw = payload
-        return report
-    return click_report(channel, payload)
 
 
 def _inbound(channel: str, index: int, entry: dict[str, Any]) -> Report:

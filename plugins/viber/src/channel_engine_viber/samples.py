@@ -7,7 +7,7 @@ from typing import Any
 TRACKING = {"urlOptions": {"shortenUrl": True, "trackClicks": True}}
 
 
-def sample(index: int, destination: str, with_link: bool) -> dict[str, Any]:
+def sample(channel: str, index: int, destination: str, with_link: bool) -> dict[str, Any]:
     if with_link:
         text = f"Spring menu {index} is here: https://bistro.example.com/menu/{index}"
     else:
@@ -21,7 +21,7 @@ def sample(index: int, destination: str, with_link: bool) -> dict[str, Any]:
     if index % 2:  # every other message shows the dish
         content["imageUrl"] = f"https://bistro.example.com/img/dish-{index}.jpg"
     message: dict[str, Any] = {
-        "channel": "viber",
+        "channel": channel,
         "destination": destination,
         "sender": "BistroLipa",
         "content": content,
