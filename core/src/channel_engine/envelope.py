@@ -98,7 +98,7 @@ def _request(
     entries: dict[bytes, dict[str, Any]] = {}
     for message in messages:
         if not message.id:  # the engine gives every message an id when it accepts it
-            raise ChannelEngineError(f"an {channel} message reached build_payload without an id")
+            raise ChannelEngineError(f"a message of channel {channel} reached build_payload without an id")
         entry = message_entry(message)
         merged = entries.setdefault(_key(entry), _with_destinations(entry))
         merged["destinations"].append({"to": message.destination, "messageId": message.id})
