@@ -8,7 +8,9 @@ import json
 import pytest
 
 from channel_engine.testing.conformance import check_request
-from channel_engine_whatsapp import build_payload
+from channel_engine_whatsapp import plugin
+
+build_payload = plugin.build_payload
 
 LINK = "https://bistro.example/booking/7781"
 TEMPLATE = {

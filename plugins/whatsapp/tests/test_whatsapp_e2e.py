@@ -6,10 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
-from channel_engine.testing.harness import run_engine
-
 LINK = "https://bistro.example/booking/7781"
 
 
@@ -26,14 +22,8 @@ def whatsapp(destination: str, content: dict[str, Any] | None = None, **extra: A
     return message
 
 
-@pytest.fixture
-async def harness(tmp_path):
-    async with run_engine(tmp_path) as h:
-        yield h
-
-
-async def test_a_template_is_delivered_and_its_report_reaches_the_host(harness):
-    h = harness
+async def test_a_template_is_delivered_and_its_report_reaches_the_host(engine_harness):
+    h = engine_harness
     mid = await h.send(whatsapp("41793026000", options={"callbackData": "guest=7781"}))
     report = await h.recorder.wait_final(mid)
     assert (report.kind, report.channel, report.status_name, report.to) == (
@@ -51,8 +41,8 @@ async def test_a_template_is_delivered_and_its_report_reaches_the_host(harness):
     assert h.simulator.accepted[mid].sender == "441134960000"
 
 
-async def test_a_free_form_text_is_delivered(harness):
-    h = harness
+async def test_a_free_form_text_is_delivered(engine_harness):
+    h = engine_harness
     mid = await h.send(whatsapp("41793026001", {"type": "TEXT", "text": "Your table is ready."}))
     report = await h.recorder.wait_final(mid)
     assert report.status_name == "DELIVERED_TO_HANDSET"
@@ -60,8 +50,8 @@ async def test_a_free_form_text_is_delivered(harness):
     assert (await h.view(mid))["state"] == "DELIVERED"
 
 
-async def test_a_seen_report_follows_delivery(harness):
-    h = harness
+async def test_a_seen_report_follows_delivery(engine_harness):
+    h = engine_harness
     mid = await h.send(whatsapp("41793026990"))
     seen = await h.recorder.wait_for(lambda r: r.kind == "SEEN" and r.message_id == mid)
     assert (seen.to, seen.sender, seen.status_name) == ("41793026990", "441134960000", None)
@@ -70,8 +60,8 @@ async def test_a_seen_report_follows_delivery(harness):
     assert (await h.view(mid))["state"] == "DELIVERED"  # a seen report changes no state
 
 
-async def test_an_inbound_reply_reaches_the_host(harness):
-    h = harness
+async def test_an_inbound_reply_reaches_the_host(engine_harness):
+    h = engine_harness
     mid = await h.send(whatsapp("41793026998"))
     reply = await h.recorder.wait_for(lambda r: r.kind == "INBOUND")
     assert (reply.channel, reply.sender, reply.text, reply.to) == (
@@ -84,8 +74,8 @@ async def test_an_inbound_reply_reaches_the_host(harness):
     assert reply.raw["integrationType"] == "WHATSAPP"
 
 
-async def test_an_undeliverable_message_reports_its_error(harness):
-    h = harness
+async def test_an_undeliverable_message_reports_its_error(engine_harness):
+    h = engine_harness
     mid = await h.send(whatsapp("41793026991"))
     report = await h.recorder.wait_final(mid)
     assert (report.status_group, report.status_name) == ("UNDELIVERABLE", "UNDELIVERABLE_NOT_DELIVERED")
@@ -93,8 +83,8 @@ async def test_an_undeliverable_message_reports_its_error(harness):
     assert (await h.view(mid))["state"] == "UNDELIVERABLE"
 
 
-async def test_only_body_links_are_clicked(harness):
-    h = harness
+async def test_only_body_links_are_clicked(engine_harness):
+    h = engine_harness
     content = {
         "type": "TEMPLATE",
         "templateName": "table_ready",
@@ -114,8 +104,8 @@ async def test_only_body_links_are_clicked(harness):
     assert LINK not in h.simulator.delivered_text[mid]  # the body's link went out shortened
 
 
-async def test_a_refused_message_names_the_seed_status(harness):
-    h = harness
+async def test_a_refused_message_names_the_seed_status(engine_harness):
+    h = engine_harness
     content = {"type": "TEMPLATE", "templateName": "Table Ready", "language": "en_GB"}
     response = await h.http.post("/v1/messages", json=whatsapp("41793026002", content))
     assert response.status_code == 400

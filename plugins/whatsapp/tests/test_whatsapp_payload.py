@@ -6,8 +6,11 @@ from __future__ import annotations
 import pytest
 
 from channel_engine import ChannelEngineError, ProviderRequest
-from channel_engine_whatsapp import build_payload, parse_send_response
+from channel_engine_whatsapp import plugin
 from channel_engine_whatsapp.payload import build_requests
+
+build_payload = plugin.build_payload
+parse_send_response = plugin.parse_send_response
 
 TEXT = {"type": "TEXT", "text": "Your table is ready."}
 IMAGE = {"type": "IMAGE", "mediaUrl": "https://bistro.example/menu.jpg", "caption": "Menu"}
@@ -72,7 +75,7 @@ def test_bulk_ids_split_template_requests(make_message, webhooks):
 
 def test_template_requests_hold_at_most_max_batch_messages(make_message, webhooks):
     messages = [make_message() for _ in range(5)]
-    requests = build_requests(messages, webhooks, max_batch=2)
+    requests = build_requests("whatsapp", messages, webhooks, max_batch=2)
     assert [len(r.body["messages"]) for r in requests] == [2, 2, 1]
     assert [mid for r in requests for mid in r.message_ids] == [m.id for m in messages]
 

@@ -35,7 +35,7 @@ def test_plugin_is_installed_and_registers_whatsapp():
 
 
 def test_hooks_decline_other_channels(make_message, webhooks):
-    import channel_engine_whatsapp as whatsapp
+    from channel_engine_whatsapp import plugin as whatsapp
 
     sms = make_message(channel="sms", content={"text": "hi"})
     assert whatsapp.validate_message(sms) is None

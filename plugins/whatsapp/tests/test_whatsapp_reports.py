@@ -6,7 +6,9 @@ from __future__ import annotations
 import pytest
 
 from channel_engine.testing.conformance import webhook_examples
-from channel_engine_whatsapp import normalize_report
+from channel_engine_whatsapp import plugin
+
+normalize_report = plugin.normalize_report
 
 DELIVERY = "receive-whatsapp-delivery-reports"
 SEEN = "receive-whatsapp-seen-reports"
@@ -199,6 +201,7 @@ def test_a_click_time_sent_as_text_is_read_as_epoch_milliseconds():
         ),
         ("clicks", {"results": []}, "one flat object"),
         ("clicks", {"notificationType": "CLICKED", "url": "https://b.example"}, "messageId"),
+        ("clicks", {"messageId": "x", "to": "385981112233"}, "not a click notification"),
         ("seen", {"results": []}, "no 'seen' webhook"),
     ],
 )

@@ -1,6 +1,6 @@
 """The WhatsApp channel of Channel Engine, through Infobip's `/whatsapp/1/message/*` endpoints.
 
-The hooks below only dispatch; each concern lives in its own module:
+`plugin` (the entry point) answers the hooks for this channel; each concern lives in its own module:
 
 - `channels`: the `whatsapp` channel and its endpoints (template, and one per free-form type)
 - `validation`: the message content shape (documented there) and every check, with SFMC status texts;
@@ -13,75 +13,32 @@ The hooks below only dispatch; each concern lives in its own module:
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Iterable
 
-from channel_engine import (
-    Channel,
-    OutboundMessage,
-    Problem,
-    ProviderRequest,
-    Report,
-    SendOutcome,
-    WebhookUrls,
-    hookimpl,
-)
+from channel_engine import ChannelPlugin
 from channel_engine.simulator import SimulatorEndpoint
 
 from . import samples
-from .channels import NAME, WHATSAPP
+from .channels import CHANNELS
 from .payload import build_requests, parse_response
 from .reports import normalize
 from .validation import validate
 
-
-@hookimpl
-def register_channels(register: Callable[[Channel], None]) -> None:
-    register(WHATSAPP)
+__all__ = ["plugin"]
 
 
-@hookimpl
-def validate_message(message: OutboundMessage) -> list[Problem] | None:
-    if message.channel != NAME:
-        return None
-    return validate(message)
-
-
-@hookimpl
-def build_payload(
-    channel: str, messages: list[OutboundMessage], webhooks: WebhookUrls
-) -> list[ProviderRequest] | None:
-    if channel != NAME:
-        return None
-    return build_requests(messages, webhooks, WHATSAPP.max_batch)
-
-
-@hookimpl
-def parse_send_response(
-    channel: str, request: ProviderRequest, body: dict[str, Any]
-) -> list[SendOutcome] | None:
-    if channel != NAME:
-        return None
-    return parse_response(request, body)
-
-
-@hookimpl
-def normalize_report(channel: str, kind: str, payload: dict[str, Any]) -> list[Report] | None:
-    if channel != NAME:
-        return None
-    return normalize(channel, kind, payload)
-
-
-@hookimpl
-def register_simulator_endpoints(register: Callable[[SimulatorEndpoint], None]) -> None:
+def _endpoints() -> Iterable[SimulatorEndpoint]:
     from . import simulator  # the simulator's code loads only when a simulator is built
 
-    for endpoint in simulator.endpoints():
-        register(endpoint)
+    return simulator.endpoints()
 
 
-@hookimpl
-def sample_message(channel: str, index: int, destination: str, with_link: bool) -> dict[str, Any] | None:
-    if channel != NAME:
-        return None
-    return samples.sample(index, destination, with_link)
+plugin = ChannelPlugin(
+    CHANNELS,
+    validate=validate,
+    build=build_requests,
+    normalize=normalize,
+    endpoints=_endpoints,
+    sample=samples.sample,
+    parse_response=parse_response,
+)

@@ -35,3 +35,4 @@ WHATSAPP = Channel(
     max_batch=MAX_BATCH,
 )
 NAME = WHATSAPP.name
+CHANNELS = (WHATSAPP,)

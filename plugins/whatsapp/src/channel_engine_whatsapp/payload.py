@@ -27,15 +27,16 @@ from channel_engine import (
     ProviderRequest,
     SendOutcome,
     WebhookUrls,
+    envelope,
     parse_send_statuses,
 )
 
-from .channels import FREE_FORM_PATHS, TEMPLATE, TEMPLATE_PATH
+from .channels import FREE_FORM_PATHS, MAX_BATCH, TEMPLATE, TEMPLATE_PATH
 from .validation import UNTRACKED_TYPES
 
 
 def build_requests(
-    messages: list[OutboundMessage], webhooks: WebhookUrls, max_batch: int
+    channel: str, messages: list[OutboundMessage], webhooks: WebhookUrls, max_batch: int = MAX_BATCH
 ) -> list[ProviderRequest]:
     """Template messages grouped by bulk ID (in order of first appearance) and cut into requests of at most
     `max_batch`; then one request per free-form message."""
@@ -43,7 +44,7 @@ def build_requests(
     free_form: list[ProviderRequest] = []
     for message in messages:
         if not message.id:  # the engine gives every message an id when it accepts it
-            raise ChannelEngineError("a whatsapp message reached build_payload without an id")
+            raise ChannelEngineError(f"a {channel} message reached build_payload without an id")
         kind = message.content["type"]
         if kind == TEMPLATE:
             templates.setdefault(message.options.bulk_id, []).append(message)
@@ -69,15 +70,9 @@ def message_entry(message: OutboundMessage, webhooks: WebhookUrls) -> dict[str, 
     if message.options.callback_data is not None:
         entry["callbackData"] = message.options.callback_data
     entry["notifyUrl"] = webhooks.reports
-    url = message.options.url_options
-    if url is not None and kind not in UNTRACKED_TYPES:
-        options: dict[str, Any] = {"shortenUrl": url.shorten_url, "trackClicks": url.track_clicks}
-        if url.track_clicks:
-            options["trackingUrl"] = url.tracking_url or webhooks.clicks
-        options["removeProtocol"] = url.remove_protocol
-        if url.custom_domain:
-            options["customDomain"] = url.custom_domain
-        entry["urlOptions"] = options
+    tracking = envelope.schedule_and_tracking(message, webhooks).get("tracking")
+    if tracking is not None and kind not in UNTRACKED_TYPES:
+        entry["urlOptions"] = tracking  # WhatsApp's per-message `urlOptions` has the new-gen tracking shape
     reply_to = message.content.get("replyToMessageId")
     if reply_to:
         entry["context"] = {"replyToMessageId": reply_to}
@@ -114,7 +109,7 @@ def _chunks(items: list[OutboundMessage], size: int) -> Iterator[list[OutboundMe
         yield chunk
 
 
-def parse_response(request: ProviderRequest, body: dict[str, Any]) -> list[SendOutcome]:
+def parse_response(channel: str, request: ProviderRequest, body: dict[str, Any]) -> list[SendOutcome]:
     """Infobip's 200 answer: `{"messages": [...], "bulkId"}` from the template endpoint, one flat message
     (`{"to", "messageCount", "messageId", "status"}`) from a free-form endpoint. An entry without a messageId
     is the message at its position in the request."""

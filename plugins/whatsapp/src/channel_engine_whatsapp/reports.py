@@ -20,9 +20,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from channel_engine import Report, click_report, inbound_message, outbound_report
+from channel_engine import Report, inbound_message, outbound_report
+from channel_engine.reports import checked_click_report, webhook_object, webhook_results
 
 KINDS = ("reports", "clicks", "inbound")
+LABEL = "a WhatsApp"  # how error sentences name a body of this channel
 TEXT_KEY = {
     "TEXT": "text",
     "BUTTON": "text",
@@ -36,31 +38,14 @@ MEDIA_TYPES = frozenset({"IMAGE", "DOCUMENT", "AUDIO", "VIDEO", "VOICE", "STICKE
 
 
 def normalize(channel: str, kind: str, payload: Any) -> list[Report]:
-    if not isinstance(payload, dict):
-        raise ValueError(f"a WhatsApp {kind} webhook body is a JSON object, not {type(payload).__name__}")
+    body = webhook_object(LABEL, kind, payload)
     if kind == "clicks":
-        return [_click(channel, payload)]
+        return [checked_click_report(channel, LABEL, body)]
     if kind == "reports":
-        return [_outbound(channel, i, entry) for i, entry in enumerate(_results(kind, payload))]
+        return [_outbound(channel, i, entry) for i, entry in enumerate(webhook_results(LABEL, kind, body))]
     if kind == "inbound":
-        return [_inbound(channel, i, entry) for i, entry in enumerate(_results(kind, payload))]
+        return [_inbound(channel, i, entry) for i, entry in enumerate(webhook_results(LABEL, kind, body))]
     raise ValueError(f"WhatsApp has no {kind!r} webhook; its webhooks are {', '.join(KINDS)}")
-
-
-def _results(kind: str, payload: dict[str, Any]) -> list[dict[str, Any]]:
-    results = payload.get("results")
-    if not isinstance(results, list):
-        if payload.get("notificationType") or "sendDateTime" in payload:
-            raise ValueError(
-                f"this is a URL click notification, not a WhatsApp {kind} body: post it to clicks"
-            )
-        raise ValueError(f"a WhatsApp {kind} webhook body has a `results` list; this one has none")
-    for i, entry in enumerate(results):
-        if not isinstance(entry, dict):
-            raise ValueError(f"results[{i}] must be an object, not {type(entry).__name__}")
-        if not entry.get("messageId"):
-            raise ValueError(f"results[{i}] of a WhatsApp {kind} webhook has no messageId")
-    return results
 
 
 def _outbound(channel: str, index: int, entry: dict[str, Any]) -> Report:
@@ -104,16 +89,3 @@ def _contact_name(contact: dict[str, Any]) -> str:
     name = contact.get("name") if isinstance(contact.get("name"), dict) else {}
     parts = (name.get("firstName"), name.get("lastName"))
     return name.get("formattedName") or " ".join(p for p in parts if p)
-
-
-def _click(channel: str, payload: dict[str, Any]) -> Report:
-    if "results" in payload:
-        raise ValueError("a click notification is one flat object; this body has `results`, like a report")
-    if not payload.get("messageId"):
-        raise ValueError("a click notification names the clicked message in messageId; this one has none")
-    moment = payload.get("sendDateTime")
-    if isinstance(moment, str) and moment.isdigit():  # epoch milliseconds, sent as text
-        report = click_report(channel, {**payload, "sendDateTime": int(moment)})
-        report.raw = payload
-        return report
-    return click_report(channel, payload)

@@ -9,7 +9,7 @@ SENDER = "441134960000"  # a number from Ofcom's range reserved for drama: it re
 TRACKING = {"urlOptions": {"shortenUrl": True, "trackClicks": True}}
 
 
-def sample(index: int, destination: str, with_link: bool) -> dict[str, Any]:
+def sample(channel: str, index: int, destination: str, with_link: bool) -> dict[str, Any]:
     if with_link:
         content: dict[str, Any] = {
             "type": "TEMPLATE",
@@ -28,7 +28,7 @@ def sample(index: int, destination: str, with_link: bool) -> dict[str, Any]:
             "buttons": [{"type": "URL", "parameter": f"track/{index}"}],
         }
     message: dict[str, Any] = {
-        "channel": "whatsapp",
+        "channel": channel,
         "destination": destination,
         "sender": SENDER,
         "content": content,
