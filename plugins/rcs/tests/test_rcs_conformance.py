@@ -8,8 +8,11 @@ import msgspec
 import pytest
 
 from channel_engine.testing.conformance import check_request, spec_document
-from channel_engine_rcs import build_payload, cards, suggestions, validate_message, validation
+from channel_engine_rcs import cards, plugin, suggestions, validation
 from channel_engine_rcs.payload import MAX_BODY_BYTES
+
+build_payload = plugin.build_payload
+validate_message = plugin.validate_message
 
 SEND = "/rcs/2/messages"
 CARD = {

@@ -6,9 +6,11 @@ import msgspec
 import pytest
 
 from channel_engine import ChannelEngineError, ProviderRequest
-from channel_engine_rcs import build_payload
 from channel_engine_rcs import payload as payload_module
+from channel_engine_rcs import plugin
 from channel_engine_rcs.payload import MAX_BODY_BYTES, build_requests
+
+build_payload = plugin.build_payload
 
 CARD = {"title": "Autumn menu", "mediaUrl": "https://bistro-lipa.example/img/autumn.jpg"}
 
@@ -214,7 +216,7 @@ def test_identical_messages_share_an_entry_and_request_options_split_requests(ma
 
 def test_a_batch_is_cut_at_max_batch(make_message, webhooks):
     messages = [make_message(destination=f"38598111{i:04d}") for i in range(7)]
-    requests = build_requests(messages, webhooks, max_batch=3)
+    requests = build_requests("rcs", messages, webhooks, max_batch=3)
     assert [len(r.message_ids) for r in requests] == [3, 3, 1]
     assert [i for r in requests for i in r.message_ids] == [m.id for m in messages]
 
@@ -226,7 +228,7 @@ def test_a_batch_is_cut_before_infobips_10_mb_limit(make_message, webhooks, monk
         make_message(content={"type": "CAROUSEL", "cards": cards, "campaignReferenceId": f"c{i}"})
         for i in range(9)
     ]
-    requests = build_requests(messages, webhooks, max_batch=1000)
+    requests = build_requests("rcs", messages, webhooks, max_batch=1000)
     assert len(requests) == 3  # about 4.2 kB a message: four fit in 20 kB
     assert [i for r in requests for i in r.message_ids] == [m.id for m in messages]
     for request in requests:
@@ -242,12 +244,12 @@ def test_the_size_estimate_is_the_body_size_but_for_a_few_commas(make_message, w
     ]
     batch = payload_module._Batch({"messageOrdering": {"respectOrder": False}})
     for message in messages:
-        entry = payload_module.message_entry(message, webhooks)
-        batch.add(payload_module._encode(entry), entry, {"to": message.destination, "messageId": message.id})
-    exact = len(msgspec.json.encode(batch.request().body))
+        batch.add(payload_module._encode(payload_module.message_entry(message, webhooks)), message)
+    (request,) = build_requests("rcs", messages, webhooks)
+    exact = len(msgspec.json.encode(request.body))
     # The estimate counts a comma before every entry and destination; the first of each has none.
-    assert len(batch.entries) == 3
-    assert batch.size == exact + 1 + len(batch.entries)
+    assert len(batch.keys) == len(request.body["messages"]) == 3
+    assert batch.size == exact + 1 + len(batch.keys)
 
 
 def test_the_real_limit_leaves_room_under_10_mb():

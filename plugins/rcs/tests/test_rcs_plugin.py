@@ -5,9 +5,9 @@ from __future__ import annotations
 import msgspec
 import pytest
 
-import channel_engine_rcs as rcs
 from channel_engine import OutboundMessage
 from channel_engine.plugins import get_plugin_manager
+from channel_engine_rcs import plugin as rcs
 
 
 def test_the_rcs_channel_is_registered(plugins):

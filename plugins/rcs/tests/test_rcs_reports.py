@@ -9,7 +9,9 @@ from __future__ import annotations
 import pytest
 
 from channel_engine.testing.conformance import check_webhook, webhook_examples
-from channel_engine_rcs import normalize_report
+from channel_engine_rcs import plugin
+
+normalize_report = plugin.normalize_report
 
 DELIVERY = "receive-outbound-rcs-message-delivery-reports"
 SEEN = "receive-rcs-seen-reports"

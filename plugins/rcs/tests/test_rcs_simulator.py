@@ -15,7 +15,10 @@ from channel_engine.simulator.outcomes import (
     UNDELIVERABLE_NOT_DELIVERED,
 )
 from channel_engine.testing.conformance import check_request, check_webhook
-from channel_engine_rcs import build_payload, normalize_report
+from channel_engine_rcs import plugin
+
+build_payload = plugin.build_payload
+normalize_report = plugin.normalize_report
 
 SENT_AT, DONE_AT = "2025-10-02T16:04:09.100+0000", "2025-10-02T16:04:11.512+0000"
 MENU = "https://bistro-lipa.example/menu"

@@ -6,7 +6,9 @@ import msgspec
 import pytest
 
 from channel_engine import MessageOptions, UrlOptions
-from channel_engine_rcs import validate_message
+from channel_engine_rcs import plugin
+
+validate_message = plugin.validate_message
 
 MISSING_PHONE = "Error: Missing phone number in request"
 INVALID_TEXT_LENGTH = "Error: Invalid text length"

@@ -1,6 +1,6 @@
 """RCS channel for Channel Engine, through Infobip's `POST /rcs/2/messages`.
 
-The hooks below only dispatch; each concern lives in its own module:
+`plugin` (the entry point) answers the hooks for the `rcs` channel; each concern lives in its own module:
 
 - `channels`: the `rcs` channel
 - `validation`: the message content shape (documented there) and every check
@@ -13,57 +13,31 @@ The hooks below only dispatch; each concern lives in its own module:
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Iterable
 
-from channel_engine import Channel, OutboundMessage, Problem, ProviderRequest, Report, WebhookUrls, hookimpl
+from channel_engine import ChannelPlugin
 from channel_engine.simulator import SimulatorEndpoint
 
 from . import samples
-from .channels import NAME, RCS
+from .channels import CHANNELS
 from .payload import build_requests
 from .reports import normalize
 from .validation import validate
 
-
-@hookimpl
-def register_channels(register: Callable[[Channel], None]) -> None:
-    register(RCS)
+__all__ = ["plugin"]
 
 
-@hookimpl
-def validate_message(message: OutboundMessage) -> list[Problem] | None:
-    if message.channel != NAME:
-        return None
-    return validate(message)
-
-
-@hookimpl
-def build_payload(
-    channel: str, messages: list[OutboundMessage], webhooks: WebhookUrls
-) -> list[ProviderRequest] | None:
-    if channel != NAME:
-        return None
-    return build_requests(messages, webhooks, RCS.max_batch)
-
-
-@hookimpl
-def normalize_report(channel: str, kind: str, payload: dict[str, Any]) -> list[Report] | None:
-    if channel != NAME:
-        return None
-    return normalize(channel, kind, payload)
-
-
-@hookimpl
-def register_simulator_endpoints(register: Callable[[SimulatorEndpoint], None]) -> None:
+def _endpoints() -> Iterable[SimulatorEndpoint]:
     from . import simulator  # the simulator's code loads only when a simulator is built
 
-    for endpoint in simulator.endpoints():
-        register(endpoint)
+    return simulator.endpoints()
 
 
-@hookimpl
-def sample_message(channel: str, index: int, destination: str, with_link: bool) -> dict[str, Any] | None:
-    if channel != NAME:
-        return None
-    return samples.sample(index, destination, with_link)
+plugin = ChannelPlugin(
+    CHANNELS,
+    validate=validate,
+    build=build_requests,
+    normalize=normalize,
+    endpoints=_endpoints,
+    sample=samples.sample,
+)

@@ -18,3 +18,4 @@ RCS = Channel(
     max_batch=MAX_BATCH,
 )
 NAME = RCS.name
+CHANNELS = (RCS,)

@@ -1,10 +1,12 @@
 """Builds `POST /rcs/2/messages` requests from validated rcs messages.
 
-Options Infobip takes per request, not per message, split a batch: URL shortening and click tracking
-(`options.tracking`, from the message's `urlOptions`) and the bulk ID (`options.schedule.bulkId`). Messages
-that differ only in destination share one `messages[]` entry; every destination carries the message's own
-id as `messageId`, so each report finds its message. A request carries at most `max_batch` messages and
-stays under Infobip's 10 MB body limit (a carousel can weigh hundreds of kilobytes).
+`channel_engine.envelope` does what every new-gen channel shares: messages are grouped by the options
+Infobip takes per request, not per message (URL shortening and click tracking from the message's
+`urlOptions`, the bulk ID), messages that differ only in destination share one `messages[]` entry, and
+every destination carries the message's own id as `messageId`, so each report finds its message. What is
+RCS's own is the size cut: a request carries at most `max_batch` messages AND stays under Infobip's 10 MB
+body limit (a carousel can weigh hundreds of kilobytes), so the messages are first cut into runs that fit,
+and the envelope builds one request of each run.
 
 `options.messageOrdering.respectOrder` is always false: Infobip defaults it to true, and then refuses a
 request whose messages go to different destinations. Our messages are independent of each other.
@@ -14,18 +16,18 @@ engine's reports URL.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import msgspec
 
-from channel_engine import ChannelEngineError, OutboundMessage, ProviderRequest, WebhookUrls
+from channel_engine import OutboundMessage, ProviderRequest, WebhookUrls, envelope
 
 from .cards import card_payload
-from .channels import SEND_PATH
+from .channels import MAX_BATCH, SEND_PATH
 from .suggestions import suggestions_payload
 from .validation import content_type
 
-REPORT_CONTENT_TYPE = "application/json"
 DEFAULT_ORIENTATION, DEFAULT_ALIGNMENT, DEFAULT_CARD_WIDTH = "VERTICAL", "LEFT", "MEDIUM"
 # Infobip refuses bodies over 10 MB; our estimate of a body's size is exact but for commas, so this leaves
 # plenty of room.
@@ -35,36 +37,28 @@ _encode = msgspec.json.Encoder(order="sorted").encode
 
 
 def build_requests(
-    messages: list[OutboundMessage], webhooks: WebhookUrls, max_batch: int
+    channel: str, messages: list[OutboundMessage], webhooks: WebhookUrls, max_batch: int = MAX_BATCH
 ) -> list[ProviderRequest]:
     """The requests that send `messages`: grouped by request-level options (in order of first appearance),
     each group packed into requests of at most `max_batch` messages and MAX_BODY_BYTES."""
-    groups: dict[bytes, tuple[dict[str, Any], list[OutboundMessage]]] = {}
-    for message in messages:
-        options = request_options(message, webhooks)
-        groups.setdefault(_encode(options), (options, []))[1].append(message)
-    requests: list[ProviderRequest] = []
-    for options, members in groups.values():
-        requests += _pack(members, options, webhooks, max(max_batch, 1))
-    return requests
+    entries = {id(message): message_entry(message, webhooks) for message in messages}
+    return [
+        request
+        for options, run in _runs(messages, entries, webhooks, max(max_batch, 1))
+        for request in envelope.build_requests(
+            SEND_PATH,
+            channel,
+            run,
+            max_batch,
+            request_options=lambda _message, options=options: options,
+            message_entry=lambda message: entries[id(message)],
+        )
+    ]
 
 
 def request_options(message: OutboundMessage, webhooks: WebhookUrls) -> dict[str, Any]:
     """The request-level `options` this message needs; messages with different ones go apart."""
-    options: dict[str, Any] = {}
-    if message.options.bulk_id:
-        options["schedule"] = {"bulkId": message.options.bulk_id}
-    url = message.options.url_options
-    if url is not None:
-        tracking = {"shortenUrl": url.shorten_url, "trackClicks": url.track_clicks}
-        if url.track_clicks:  # clicks come back to the engine unless the host names its own receiver
-            tracking["trackingUrl"] = url.tracking_url or webhooks.clicks
-        tracking["removeProtocol"] = url.remove_protocol
-        if url.custom_domain:
-            tracking["customDomain"] = url.custom_domain
-        options["tracking"] = tracking
-    options["messageOrdering"] = {"respectOrder": False}
-    return options
+    return envelope.schedule_and_tracking(message, webhooks) | {"messageOrdering": {"respectOrder": False}}
 
 
 def message_entry(message: OutboundMessage, webhooks: WebhookUrls) -> dict[str, Any]:
@@ -76,14 +70,7 @@ def message_entry(message: OutboundMessage, webhooks: WebhookUrls) -> dict[str, 
     options = _message_options(message)
     if options:
         entry["options"] = options
-    hooks: dict[str, Any] = {
-        "delivery": {"url": webhooks.reports, "intermediateReport": True},
-        "seen": {"url": webhooks.reports},
-        "contentType": REPORT_CONTENT_TYPE,
-    }
-    if message.options.callback_data is not None:
-        hooks["callbackData"] = message.options.callback_data
-    entry["webhooks"] = hooks
+    entry["webhooks"] = envelope.report_webhooks(message, webhooks, seen=True)
     return entry
 
 
@@ -115,9 +102,9 @@ def content_payload(content: dict[str, Any]) -> dict[str, Any]:
 
 def _message_options(message: OutboundMessage) -> dict[str, Any]:
     options: dict[str, Any] = {}
-    validity = message.options.validity_period
+    validity = envelope.validity_period(message)
     if validity is not None:
-        options["validityPeriod"] = {"amount": validity.amount, "timeUnit": validity.time_unit}
+        options["validityPeriod"] = validity
     if message.content.get("campaignReferenceId"):
         options["campaignReferenceId"] = message.content["campaignReferenceId"]
     failover = message.content.get("smsFailover")
@@ -130,63 +117,48 @@ def _message_options(message: OutboundMessage) -> dict[str, Any]:
     return options
 
 
-def _pack(
-    messages: list[OutboundMessage], options: dict[str, Any], webhooks: WebhookUrls, max_batch: int
-) -> list[ProviderRequest]:
-    """The requests of one options group: entries merged by content, cut by message count and body size."""
-    requests: list[ProviderRequest] = []
-    batch = _Batch(options)
+def _runs(
+    messages: list[OutboundMessage],
+    entries: dict[int, dict[str, Any]],
+    webhooks: WebhookUrls,
+    max_batch: int,
+) -> Iterator[tuple[dict[str, Any], list[OutboundMessage]]]:
+    """The messages cut into runs of one request each: grouped by request options, each group cut by
+    message count and body size."""
+    groups: dict[bytes, tuple[dict[str, Any], list[OutboundMessage]]] = {}
     for message in messages:
-        if not message.id:  # the engine gives every message an id when it accepts it
-            raise ChannelEngineError("an rcs message reached build_payload without an id")
-        entry = message_entry(message, webhooks)
-        key = _encode(entry)
-        destination = {"to": message.destination, "messageId": message.id}
-        if batch.count and (batch.count >= max_batch or not batch.fits(key, destination)):
-            requests.append(batch.request())
-            batch = _Batch(options)
-        batch.add(key, entry, destination)
-    if batch.count:
-        requests.append(batch.request())
-    return requests
+        options = request_options(message, webhooks)
+        groups.setdefault(_encode(options), (options, []))[1].append(message)
+    for options, members in groups.values():
+        batch = _Batch(options)
+        for message in members:
+            key = _encode(entries[id(message)])
+            if batch.messages and (len(batch.messages) >= max_batch or not batch.fits(key, message)):
+                yield options, batch.messages
+                batch = _Batch(options)
+            batch.add(key, message)
+        if batch.messages:
+            yield options, batch.messages
 
 
 class _Batch:
-    """One request being filled, with the size its JSON body will have."""
+    """The messages of one request being filled, with the size its JSON body will have."""
 
     ENTRY_OVERHEAD = len(b',"destinations":[]') + 1  # the key our entries lack until packed, and a comma
 
     def __init__(self, options: dict[str, Any]) -> None:
-        self.options = options
-        self.entries: dict[bytes, dict[str, Any]] = {}
-        self.count = 0
+        self.messages: list[OutboundMessage] = []
+        self.keys: set[bytes] = set()
         self.size = len(_encode({"messages": [], "options": options}))
 
-    def _cost(self, key: bytes, destination: dict[str, Any]) -> int:
-        cost = len(_encode(destination)) + 1
-        return cost if key in self.entries else cost + len(key) + self.ENTRY_OVERHEAD
+    def _cost(self, key: bytes, message: OutboundMessage) -> int:
+        cost = len(_encode({"to": message.destination, "messageId": message.id})) + 1
+        return cost if key in self.keys else cost + len(key) + self.ENTRY_OVERHEAD
 
-    def fits(self, key: bytes, destination: dict[str, Any]) -> bool:
-        return self.size + self._cost(key, destination) <= MAX_BODY_BYTES
+    def fits(self, key: bytes, message: OutboundMessage) -> bool:
+        return self.size + self._cost(key, message) <= MAX_BODY_BYTES
 
-    def add(self, key: bytes, entry: dict[str, Any], destination: dict[str, Any]) -> None:
-        self.size += self._cost(key, destination)
-        if key not in self.entries:
-            self.entries[key] = _with_destinations(entry)
-        self.entries[key]["destinations"].append(destination)
-        self.count += 1
-
-    def request(self) -> ProviderRequest:
-        body = {"messages": list(self.entries.values()), "options": self.options}
-        ids = [d["messageId"] for entry in body["messages"] for d in entry["destinations"]]
-        return ProviderRequest(path=SEND_PATH, body=body, message_ids=ids)
-
-
-def _with_destinations(entry: dict[str, Any]) -> dict[str, Any]:
-    """The entry with an empty `destinations` list after `sender`, where Infobip's examples have it."""
-    out: dict[str, Any] = {}
-    if "sender" in entry:
-        out["sender"] = entry["sender"]
-    out["destinations"] = []
-    out.update((k, v) for k, v in entry.items() if k != "sender")
-    return out
+    def add(self, key: bytes, message: OutboundMessage) -> None:
+        self.size += self._cost(key, message)
+        self.keys.add(key)
+        self.messages.append(message)

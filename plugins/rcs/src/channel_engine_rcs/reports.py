@@ -19,43 +19,29 @@ from __future__ import annotations
 
 from typing import Any
 
-from channel_engine import Report, click_report, inbound_message, outbound_report
+from channel_engine import Report, inbound_message, outbound_report
+from channel_engine.reports import checked_click_report, webhook_object, webhook_results
 
 KINDS = ("reports", "clicks", "inbound")
+LABEL = "an RCS"  # how error sentences name a body of this channel
 
 
 def normalize(channel: str, kind: str, payload: Any) -> list[Report]:
-    if not isinstance(payload, dict):
-        raise ValueError(f"an RCS {kind} webhook body is a JSON object, not {type(payload).__name__}")
+    body = webhook_object(LABEL, kind, payload)
     if kind == "clicks":
-        return [_click(channel, payload)]
+        return [checked_click_report(channel, LABEL, body)]
     if kind == "reports":
-        return [_outbound(channel, i, entry) for i, entry in enumerate(_results(kind, payload))]
+        return [_outbound(channel, i, entry) for i, entry in enumerate(webhook_results(LABEL, kind, body))]
     if kind == "inbound":
-        return [
-            _inbound(channel, i, entry)
-            for i, entry in enumerate(_results(kind, payload, id_key=None))
-            if not isinstance(entry.get("event"), dict)  # typing and conversation-started events
-        ]
+        entries = body.get("results")
+        if isinstance(entries, list):  # typing and conversation-started events: no messageId, no report
+            body = {**body, "results": [e for e in entries if not _is_event(e)]}
+        return [_inbound(channel, i, entry) for i, entry in enumerate(webhook_results(LABEL, kind, body))]
     raise ValueError(f"RCS has no {kind!r} webhook; its webhooks are {', '.join(KINDS)}")
 
 
-def _results(kind: str, payload: dict[str, Any], id_key: str | None = "messageId") -> list[dict[str, Any]]:
-    results = payload.get("results")
-    if not isinstance(results, list):
-        if "notificationType" in payload or "sendDateTime" in payload:
-            raise ValueError(
-                f"this is a URL click notification, not an RCS {kind} body: post it to the clicks URL"
-            )
-        raise ValueError(f"an RCS {kind} webhook body has a `results` list; this one has none")
-    for i, entry in enumerate(results):
-        if not isinstance(entry, dict):
-            raise ValueError(
-                f"results[{i}] of an RCS {kind} webhook must be an object, not {type(entry).__name__}"
-            )
-        if id_key and not entry.get(id_key):
-            raise ValueError(f"results[{i}] of an RCS {kind} webhook has no {id_key}")
-    return results
+def _is_event(entry: Any) -> bool:
+    return isinstance(entry, dict) and isinstance(entry.get("event"), dict)
 
 
 def _outbound(channel: str, index: int, entry: dict[str, Any]) -> Report:
@@ -102,23 +88,3 @@ def inbound_text(message: dict[str, Any]) -> str | None:
     if text is None and kind == "SUGGESTION":
         return message.get("postbackData")
     return text
-
-
-def _click(channel: str, payload: dict[str, Any]) -> Report:
-    if "results" in payload:
-        raise ValueError(
-            "an RCS click notification is one flat object; this body has `results`, like a report or an "
-            "inbound message"
-        )
-    if not payload.get("messageId"):
-        raise ValueError("a click notification names the clicked message in messageId; this one has none")
-    if not any(key in payload for key in ("notificationType", "url", "sendDateTime")):
-        raise ValueError(
-            "this body has none of notificationType, url and sendDateTime: not a click notification"
-        )
-    moment = payload.get("sendDateTime")
-    if isinstance(moment, str) and moment.isdigit():  # epoch milliseconds, sent as text
-        report = click_report(channel, {**payload, "sendDateTime": int(moment)})
-        report.raw = payload
-        return report
-    return click_report(channel, payload)

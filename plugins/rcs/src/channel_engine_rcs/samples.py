@@ -20,10 +20,10 @@ FIND_US = {
 }
 
 
-def sample(index: int, destination: str, with_link: bool) -> dict[str, Any]:
+def sample(channel: str, index: int, destination: str, with_link: bool) -> dict[str, Any]:
     content = (_text, _card, _carousel)[index % 3](index, with_link)
     message: dict[str, Any] = {
-        "channel": "rcs",
+        "channel": channel,
         "destination": destination,
         "sender": "BistroLipa",
         "content": content,
