@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Set everything up and run one job, on a machine with nothing but Python 3.11+.
 
-    python3 dev.py demo            the engine's main job: a 10,000-message campaign over every channel, embedded defaults
+    python3 dev.py demo            the engine's main job: a 10,000-message mixed-channel campaign
     python3 dev.py test [ARGS]     the whole test suite (pytest ARGS)
     python3 dev.py bench           the benchmarks, results in bench/results.md
     python3 dev.py run CMD...      any command inside the project's environment (e.g. channel-engine serve)
