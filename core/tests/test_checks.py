@@ -5,8 +5,17 @@ from __future__ import annotations
 import msgspec
 import pytest
 
-from channel_engine import MessageOptions, OutboundMessage, UrlOptions
-from channel_engine.checks import check_common, check_destination, check_keys, check_text, check_url
+from channel_engine import MessageOptions, OutboundMessage, UrlOptions, ValidityPeriod
+from channel_engine.checks import (
+    check_common,
+    check_destination,
+    check_keys,
+    check_reseller_code,
+    check_text,
+    check_url,
+    check_validity_cap,
+    reseller_code,
+)
 
 
 def message(**fields) -> OutboundMessage:
@@ -64,3 +73,30 @@ def test_keys_text_and_url():
         "https://" + "x" * 2000, "$.content.imageUrl", limit=2000, code="invalid_image_url_length"
     )
     assert url.status == "Error: Invalid image url length"
+
+
+def test_the_48_hour_validity_cap_is_a_warning():
+    assert check_validity_cap(ValidityPeriod(amount=48, time_unit="HOURS"), "an RCS message") == []
+    assert check_validity_cap(None, "an RCS message") == []
+    [cut] = check_validity_cap(ValidityPeriod(amount=2881, time_unit="MINUTES"), "an RCS message")
+    assert (cut.severity, cut.path) == ("warning", "$.options.validityPeriod")
+    assert "2881 minutes" in cut.message and "Infobip keeps an RCS message" in cut.message
+    assert "cuts a longer one to 48 hours" in cut.message
+
+
+RESELLER_CODES = [(123456789, 123456789), ("0042", 42), (10**9, None), (0, None), ("12a", None), (True, None),
+                  (1.5, None)]  # fmt: skip
+
+
+@pytest.mark.parametrize(("value", "code"), RESELLER_CODES)
+def test_reseller_codes(value, code):
+    assert reseller_code(value) == code
+    found = check_reseller_code(value, "$.content.southKorea.resellerCode")
+    if code:
+        assert found == []
+    else:
+        [bad] = found
+        assert bad.message == (
+            f"content.southKorea.resellerCode {value!r} is not a reseller code: a number of at most 9 digits"
+        )
+    assert check_reseller_code(None, "$.x") == []

@@ -1,5 +1,6 @@
 """Checks every channel makes the same way: the phone number, URL shortening and tracking options,
-callback data, validity period, unknown content keys and bounded text.
+callback data, validity period (and Infobip's 48-hour cap), unknown content keys, bounded text and the
+South Korean reseller code.
 
 Each returns a list of Problems (empty when fine) with the seeds' codes, so a plugin's `validate_message`
 is a sum of these and its own content checks.
@@ -11,9 +12,13 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from .models import CALLBACK_DATA_MAX, OutboundMessage, Problem
-from .problems import problem
+from .models import CALLBACK_DATA_MAX, OutboundMessage, Problem, ValidityPeriod
+from .problems import problem, warning
 
+VALIDITY_UNIT_SECONDS = {"SECONDS": 1, "MINUTES": 60, "HOURS": 3600}
+# Viber, RCS, MMS and Kakao: "Validity period longer than 48h is not supported" (Infobip cuts it to 48 h).
+VALIDITY_CAP_HOURS = 48
+RESELLER_CODE_DIGITS = 9  # "9-digit registration number in the business registration certificate"
 TRACKING_URL_MAX = 2048  # our API's limit (UrlOptions.tracking_url)
 CUSTOM_DOMAIN_MAX = 253  # the longest DNS name (RFC 1035 §2.3.4, without the trailing dot)
 
@@ -74,6 +79,52 @@ def check_validity(message: OutboundMessage) -> list[Problem]:
             )
         ]
     return []
+
+
+def check_validity_cap(
+    validity: ValidityPeriod | None, what: str, path: str = "$.options.validityPeriod"
+) -> list[Problem]:
+    """A warning (the message is still sent) when Infobip will cut a validity period to 48 hours; `what`
+    names the message in the sentence ("a Viber message")."""
+    if validity is None or not is_int(validity.amount):
+        return []
+    if validity.amount * VALIDITY_UNIT_SECONDS.get(validity.time_unit, 60) <= VALIDITY_CAP_HOURS * 3600:
+        return []
+    return [
+        warning(
+            "invalid_field",
+            path,
+            f"a validity period of {validity.amount} {validity.time_unit.lower()} is longer than the "
+            f"{VALIDITY_CAP_HOURS} hours Infobip keeps {what}: Infobip cuts a longer one to "
+            f"{VALIDITY_CAP_HOURS} hours",
+        )
+    ]
+
+
+def reseller_code(value: Any) -> int | None:
+    """The South Korean reseller code as Infobip's integer, from an int or a string of digits; None when it
+    is neither."""
+    if is_int(value):
+        number = value
+    elif isinstance(value, str) and value.isascii() and value.isdigit():
+        number = int(value)
+    else:
+        return None
+    return number if 0 < number < 10**RESELLER_CODE_DIGITS else None
+
+
+def check_reseller_code(value: Any, path: str) -> list[Problem]:
+    """A given reseller code must be one (a missing one is the caller's to judge)."""
+    if value is None or reseller_code(value) is not None:
+        return []
+    name = path.removeprefix("$.")
+    return [
+        problem(
+            "invalid_field",
+            path,
+            f"{name} {value!r} is not a reseller code: a number of at most {RESELLER_CODE_DIGITS} digits",
+        )
+    ]
 
 
 def check_url_options(message: OutboundMessage) -> list[Problem]:

@@ -19,9 +19,14 @@ from typing import Any
 
 import msgspec
 
-from channel_engine import Problem, ValidityPeriod, problem, warning
-from channel_engine.checks import check_keys, check_text, is_int
-from channel_engine.models import SECONDS_PER_UNIT
+from channel_engine import Problem, ValidityPeriod, problem
+from channel_engine.checks import (
+    check_keys,
+    check_reseller_code,
+    check_text,
+    check_validity_cap,
+    reseller_code,
+)
 from channel_engine.problems import from_decode_error
 from channel_engine.segments import count_segments, is_gsm7
 
@@ -31,14 +36,11 @@ KEYS = ("text", "sender", "title", "resellerCode", "validityPeriod")
 # counts parts in one octet, 3GPP TS 23.040 §9.2.3.24.1).
 MAX_SEGMENTS = 255
 TITLE_MAX = 66  # SouthKoreaOptions.title maxLength
-RESELLER_CODE_MAX = 10**9 - 1  # "9-digit registration number in the business registration certificate"
 SENDER_ALPHA_MAX = 11  # GSM-7 in the 10-octet TP-OA field (TS 23.040 §9.1.2.5)
 NUMERIC_SENDER = re.compile(r"\+?[0-9]{1,16}")
 
 # The spec on validityPeriod: "longer than 48h is not supported. If exceeded, it will be automatically set
 # to 48h."
-VALIDITY_MAX_SECONDS = 48 * 3600
-UNIT_SECONDS = {"SECONDS": 1, "MINUTES": SECONDS_PER_UNIT["MINUTE"], "HOURS": SECONDS_PER_UNIT["HOUR"]}
 
 
 def check_failover(value: Any) -> list[Problem]:
@@ -52,15 +54,7 @@ def check_failover(value: Any) -> list[Problem]:
     problems += check_text(
         value.get("title"), f"{PATH}.title", limit=TITLE_MAX, code="invalid_title_length", required=False
     )
-    if value.get("resellerCode") is not None and reseller_code(value["resellerCode"]) is None:
-        problems.append(
-            problem(
-                "invalid_field",
-                f"{PATH}.resellerCode",
-                f"content.smsFailover.resellerCode {value['resellerCode']!r} is not a reseller code: a "
-                "number of at most 9 digits",
-            )
-        )
+    problems += check_reseller_code(value.get("resellerCode"), f"{PATH}.resellerCode")
     if value.get("validityPeriod") is not None:
         problems += _validity(value["validityPeriod"])
     return problems
@@ -83,34 +77,6 @@ def failover_entry(value: dict[str, Any]) -> dict[str, Any]:
     if korea:
         entry["regional"] = {"southKorea": korea}
     return entry
-
-
-def reseller_code(value: Any) -> int | None:
-    """The reseller code as Infobip's integer, from an int or a string of digits; None when it is neither."""
-    if is_int(value):
-        number = value
-    elif isinstance(value, str) and value.isascii() and value.isdigit():
-        number = int(value)
-    else:
-        return None
-    return number if 0 < number <= RESELLER_CODE_MAX else None
-
-
-def validity_warning(validity: ValidityPeriod | None, path: str) -> list[Problem]:
-    """A warning (the message is still sent) when Infobip will cut a validity period to 48 hours."""
-    if validity is None or not is_int(validity.amount):
-        return []
-    seconds = validity.amount * UNIT_SECONDS.get(validity.time_unit, 60)
-    if seconds <= VALIDITY_MAX_SECONDS:
-        return []
-    return [
-        warning(
-            "invalid_field",
-            path,
-            f"a validity period of {validity.amount} {validity.time_unit.lower()} is longer than Kakao's 48 "
-            "hours: Infobip will cut it to 48 hours",
-        )
-    ]
 
 
 def _text(text: Any) -> list[Problem]:
@@ -169,4 +135,4 @@ def _validity(value: Any) -> list[Problem]:
         validity = msgspec.convert(value, ValidityPeriod)
     except msgspec.ValidationError as error:
         return [from_decode_error(error, path)]
-    return validity_warning(validity, path)
+    return check_validity_cap(validity, "a Kakao message", path)

@@ -53,11 +53,12 @@ from channel_engine.checks import (
     check_url,
     check_url_options,
     check_validity,
+    check_validity_cap,
 )
 
 from .buttons import check_buttons
 from .channels import ALIM, CHINGU
-from .failover import check_failover, validity_warning
+from .failover import check_failover
 
 TEMPLATE_CODE_MAX = 30  # KakaoAlimOutboundTemplateContent.templateCode maxLength
 ALIM_TEXT_MAX = 1000  # KakaoAlimOutboundTemplateContent.text maxLength
@@ -94,8 +95,8 @@ def validate(message: OutboundMessage) -> list[Problem]:
             )
         )
     problems += check_callback_data(message)
-    problems += check_validity(message) or validity_warning(
-        message.options.validity_period, "$.options.validityPeriod"
+    problems += check_validity(message) or check_validity_cap(
+        message.options.validity_period, "a Kakao message"
     )
     return problems
 

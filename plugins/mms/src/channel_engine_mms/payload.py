@@ -17,10 +17,10 @@ from __future__ import annotations
 from typing import Any
 
 from channel_engine import OutboundMessage, ProviderRequest, WebhookUrls, envelope
+from channel_engine.checks import reseller_code
 
 from .channels import MAX_BATCH, SEND_PATH
 from .media import TEXT, segment_content_type
-from .validation import reseller_code
 
 
 def build_requests(

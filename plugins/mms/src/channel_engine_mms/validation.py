@@ -35,15 +35,16 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from channel_engine import OutboundMessage, Problem, problem, warning
+from channel_engine import OutboundMessage, Problem, problem
 from channel_engine.checks import (
     TRACKING_URL_MAX,
     check_common,
     check_destination,
     check_keys,
+    check_reseller_code,
     check_text,
     check_url,
-    is_int,
+    check_validity_cap,
 )
 from channel_engine.segments import count_segments
 
@@ -65,10 +66,7 @@ MAX_SEGMENTS = 20
 # Ours: the spec sets no length for `contentUrl`; the engine takes URLs of up to 2,048 characters anywhere.
 URL_MAX = TRACKING_URL_MAX
 CONTENT_ID = re.compile(r"[A-Za-z0-9._-]{1,20}")  # the legacy spec: "up to 20 characters"
-RESELLER_CODE_DIGITS = 9  # "9-digit registration number in the business registration certificate"
 SMS_PARTS_MAX = 255  # the SMS concatenation header counts parts in one octet (3GPP TS 23.040)
-VALIDITY_MAX_SECONDS = 48 * 3600  # the spec: "Validity period longer than 48h is not supported"
-SECONDS = {"SECONDS": 1, "MINUTES": 60, "HOURS": 3600}
 # Numeric senders (long numbers and short codes) have up to 16 digits; alphanumeric ones 11 characters.
 NUMERIC_SENDER = re.compile(r"\+?[0-9]{1,16}")
 ALPHANUMERIC_SENDER = re.compile(r"(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}")
@@ -85,7 +83,7 @@ def validate(message: OutboundMessage) -> list[Problem]:
     problems += sender(message.sender, "$.sender")
     problems += _content(message.content)
     problems += check_common(message, destination=False)  # URL options, callback data, validity
-    problems += _validity_cap(message)
+    problems += check_validity_cap(message.options.validity_period, "an MMS")
     return problems
 
 
@@ -328,44 +326,8 @@ def _south_korea(value: Any) -> list[Problem]:
                 "content.southKorea.resellerCode is missing: give the reseller code or leave southKorea out",
             )
         )
-    elif reseller_code(code) is None:
-        problems.append(
-            problem(
-                "invalid_field",
-                f"{path}.resellerCode",
-                f"content.southKorea.resellerCode {code!r} is not a reseller code: a number of at most "
-                f"{RESELLER_CODE_DIGITS} digits",
-            )
-        )
+    problems += check_reseller_code(code, f"{path}.resellerCode")
     return problems
-
-
-def reseller_code(value: Any) -> int | None:
-    """The reseller code as Infobip's integer, from an int or a string of digits; None when it is neither."""
-    if is_int(value):
-        number = value
-    elif isinstance(value, str) and value.isascii() and value.isdigit():
-        number = int(value)
-    else:
-        return None
-    return number if 0 < number < 10**RESELLER_CODE_DIGITS else None
-
-
-def _validity_cap(message: OutboundMessage) -> list[Problem]:
-    """Infobip shortens a validity period beyond 48 hours to 48 hours: say so, without refusing."""
-    validity = message.options.validity_period
-    if validity is None or not is_int(validity.amount):
-        return []
-    if validity.amount * SECONDS[validity.time_unit] <= VALIDITY_MAX_SECONDS:
-        return []
-    return [
-        warning(
-            "invalid_field",
-            "$.options.validityPeriod",
-            f"a validity period of {validity.amount} {validity.time_unit.lower()} is longer than the 48 "
-            "hours Infobip keeps an MMS: it will expire after 48 hours",
-        )
-    ]
 
 
 def article(word: str) -> str:

@@ -29,8 +29,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from channel_engine import OutboundMessage, Problem, problem, warning
-from channel_engine.checks import check_common, check_keys, check_text, check_url, is_int
+from channel_engine import OutboundMessage, Problem, problem
+from channel_engine.checks import check_common, check_keys, check_text, check_url, check_validity_cap
 from channel_engine.segments import count_segments
 
 from .cards import MEDIA_URL_MAX, check_card
@@ -41,8 +41,6 @@ TEXT_MAX = 3072  # RcsOutboundTextContent.text maxLength
 SUGGESTIONS_MAX = 11  # suggestions maxItems on every content type
 CAROUSEL_MIN, CAROUSEL_MAX = 2, 10  # RcsOutboundCarouselContent.contents minItems / maxItems
 CAMPAIGN_REFERENCE_MAX = 255  # options.campaignReferenceId maxLength
-VALIDITY_MAX_SECONDS = 48 * 3600  # "Validity period longer than 48h is not supported" (set to 48h)
-SECONDS = {"SECONDS": 1, "MINUTES": 60, "HOURS": 3600}
 # The failover is an SMS: its text may have as many parts as one SMS can (the concatenation header counts
 # them in one octet, 3GPP TS 23.040 9.2.3.24.1). A sender is alphanumeric (11 characters) or numeric (16).
 FAILOVER_SEGMENTS_MAX = 255
@@ -74,7 +72,7 @@ def validate(message: OutboundMessage) -> list[Problem]:
             )
         )
     problems += _content(message.content)
-    problems += _validity(message)
+    problems += check_validity_cap(message.options.validity_period, "an RCS message")
     return problems
 
 
@@ -225,20 +223,3 @@ def _sms_sender_ok(sender: Any) -> bool:
     if digits.isascii() and digits.isdigit():
         return len(digits) <= FAILOVER_SENDER_NUMERIC_MAX
     return len(sender) <= FAILOVER_SENDER_ALPHA_MAX and "\n" not in sender
-
-
-def _validity(message: OutboundMessage) -> list[Problem]:
-    validity = message.options.validity_period
-    if (
-        validity is None
-        or not is_int(validity.amount)
-        or validity.amount * SECONDS.get(validity.time_unit, 60) <= VALIDITY_MAX_SECONDS
-    ):
-        return []
-    return [
-        warning(
-            "invalid_field",
-            "$.options.validityPeriod",
-            "Infobip keeps an RCS message for at most 48 hours: a longer validityPeriod is cut to 48 hours",
-        )
-    ]

@@ -15,9 +15,10 @@ from __future__ import annotations
 from typing import Any
 
 from channel_engine import OutboundMessage, ProviderRequest, WebhookUrls, envelope
+from channel_engine.checks import reseller_code
 
 from .channels import MAX_BATCH, SEND_PATH
-from .validation import INDIA_DLT_KEYS, reseller_code
+from .validation import INDIA_DLT_KEYS
 
 
 def build_requests(

@@ -33,9 +33,9 @@ from channel_engine import OutboundMessage, Problem, problem
 from channel_engine.checks import (
     check_callback_data,
     check_destination,
+    check_reseller_code,
     check_url_options,
     check_validity,
-    is_int,
 )
 from channel_engine.segments import count_segments, is_gsm7
 
@@ -46,7 +46,6 @@ from channel_engine.segments import count_segments, is_gsm7
 MAX_SEGMENTS = 255
 LMS_TITLE_MAX = 66  # options.regional.southKorea.title maxLength in the spec
 CAMPAIGN_REFERENCE_MAX = 255  # options.campaignReferenceId maxLength in the spec
-RESELLER_CODE_DIGITS = 9  # "9-digit registration number in the business registration certificate"
 # Alphanumeric sender IDs travel as GSM-7 packed into the 10-octet TP-OA field (TS 23.040 §9.1.2.5): 11
 # characters. Numeric senders (long numbers and short codes) may have up to 16 digits.
 SENDER_ALPHA_MAX = 11
@@ -211,36 +210,10 @@ def _south_korea(channel: str, value: Any) -> list[Problem]:
         if key != "resellerCode"
     ]
     code = value.get("resellerCode")
-    if code is None:
-        if channel == "lms":
-            problems.append(
-                problem(
-                    "missing_field",
-                    f"{path}.resellerCode",
-                    RESELLER_CODE_MISSING,
-                )
-            )
-    elif reseller_code(code) is None:
-        problems.append(
-            problem(
-                "invalid_field",
-                f"{path}.resellerCode",
-                f"content.southKorea.resellerCode {code!r} is not a reseller code: a number of at most "
-                f"{RESELLER_CODE_DIGITS} digits",
-            )
-        )
+    if code is None and channel == "lms":
+        problems.append(problem("missing_field", f"{path}.resellerCode", RESELLER_CODE_MISSING))
+    problems += check_reseller_code(code, f"{path}.resellerCode")
     return problems
-
-
-def reseller_code(value: Any) -> int | None:
-    """The reseller code as Infobip's integer, from an int or a string of digits; None when it is neither."""
-    if is_int(value):
-        number = value
-    elif isinstance(value, str) and value.isascii() and value.isdigit():
-        number = int(value)
-    else:
-        return None
-    return number if 0 < number < 10**RESELLER_CODE_DIGITS else None
 
 
 def _india_dlt(value: Any) -> list[Problem]:

@@ -28,8 +28,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from channel_engine import OutboundMessage, Problem, problem, warning
+from channel_engine import OutboundMessage, Problem, problem
 from channel_engine.checks import (
+    VALIDITY_UNIT_SECONDS,
     check_callback_data,
     check_destination,
     check_keys,
@@ -37,6 +38,7 @@ from channel_engine.checks import (
     check_url,
     check_url_options,
     check_validity,
+    check_validity_cap,
     is_int,
 )
 
@@ -52,10 +54,8 @@ TRACKING_DATA_MAX = 100  # options.trackingData maxLength
 CAMPAIGN_REFERENCE_MAX = 255  # options.campaignReferenceId maxLength
 FAILOVER_TEXT_MAX = 4096  # v1 SmsFailover.text maxLength
 FAILOVER_SENDER_MAX = 24  # v1 SmsFailover.from maxLength
-VALIDITY_MAX_SECONDS = 48 * 3600  # "Validity period longer than 48h is not supported" (cut to 48 h)
 
 LABELS = ("PROMOTIONAL", "TRANSACTIONAL")
-VALIDITY_UNITS = {"SECONDS": 1, "MINUTES": 60, "HOURS": 3600}
 CONTENT_KEYS = (
     "text", "imageUrl", "showImageInFullScreen", "videoUrl", "thumbnailUrl", "videoDuration", "fileUrl",
     "fileName", "button", "label", "trackingData", "campaignReferenceId", "smsFailover",
@@ -84,7 +84,9 @@ def validate(message: OutboundMessage) -> list[Problem]:
     problems += _content(message.content)
     problems += check_url_options(message)
     problems += check_callback_data(message)
-    problems += check_validity(message) or _validity_cut(message)
+    problems += check_validity(message) or check_validity_cap(
+        message.options.validity_period, "a Viber message"
+    )
     return problems
 
 
@@ -308,7 +310,7 @@ def failover_validity(value: Any) -> dict[str, Any] | None:
     if not isinstance(value, dict) or set(value) - {"amount", "timeUnit"}:
         return None
     amount, unit = value.get("amount"), value.get("timeUnit", "MINUTES")
-    if not is_int(amount) or amount < 1 or unit not in VALIDITY_UNITS:
+    if not is_int(amount) or amount < 1 or unit not in VALIDITY_UNIT_SECONDS:
         return None
     return {"amount": amount, "timeUnit": unit}
 
@@ -325,18 +327,3 @@ def video_duration(value: Any) -> str | None:
     else:
         return None
     return text if 0 < seconds <= VIDEO_SECONDS_MAX else None
-
-
-def _validity_cut(message: OutboundMessage) -> list[Problem]:
-    validity = message.options.validity_period
-    if validity is None:
-        return []
-    if validity.amount * VALIDITY_UNITS[validity.time_unit] <= VALIDITY_MAX_SECONDS:
-        return []
-    return [
-        warning(
-            "invalid_field",
-            "$.options.validityPeriod",
-            "Viber takes a validity period of at most 48 hours: Infobip cuts a longer one to 48 hours",
-        )
-    ]
