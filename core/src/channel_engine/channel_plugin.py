@@ -14,10 +14,13 @@ instance (`sms = "channel_engine_sms:plugin"`):
 
 Optional: `check` (message) -> awaitable of problems, `parse_response` (channel, request, body) ->
 outcomes. A hook whose function is not given answers None, as a plugin without that hook would.
+`endpoints` may also be a "module:function" path: the module is imported only when a simulator is built,
+so an engine that talks to the real Infobip never loads the plugin's simulator code.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -37,7 +40,7 @@ class ChannelPlugin:
         validate: Callable[[OutboundMessage], list[Problem]],
         build: Callable[[str, list[OutboundMessage], WebhookUrls], list[ProviderRequest]],
         normalize: Callable[[str, str, dict[str, Any]], list[Report]],
-        endpoints: Callable[[], Iterable[SimulatorEndpoint]] = tuple,
+        endpoints: Callable[[], Iterable[SimulatorEndpoint]] | str = tuple,
         sample: Callable[[str, int, str, bool], dict[str, Any]] | None = None,
         check: Callable[[OutboundMessage], Awaitable[list[Problem]]] | None = None,
         parse_response: Callable[[str, ProviderRequest, dict[str, Any]], list[SendOutcome]] | None = None,
@@ -90,7 +93,11 @@ class ChannelPlugin:
 
     @hookimpl
     def register_simulator_endpoints(self, register: Callable[[SimulatorEndpoint], None]) -> None:
-        for endpoint in self._endpoints():
+        endpoints = self._endpoints
+        if isinstance(endpoints, str):
+            module, _, function = endpoints.partition(":")
+            endpoints = getattr(importlib.import_module(module), function)
+        for endpoint in endpoints():
             register(endpoint)
 
     @hookimpl

@@ -15,8 +15,6 @@ and `POST /kakao-chingu/1/messages`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from channel_engine import ChannelPlugin
 
 from . import samples
@@ -25,16 +23,7 @@ from .payload import build_requests
 from .reports import normalize
 from .validation import validate
 
-if TYPE_CHECKING:
-    from .simulator import KakaoEndpoint
-
 __all__ = ["plugin"]
-
-
-def _endpoints() -> list[KakaoEndpoint]:
-    from . import simulator  # the simulator's code loads only when a simulator is built
-
-    return simulator.endpoints()
 
 
 plugin = ChannelPlugin(
@@ -42,6 +31,6 @@ plugin = ChannelPlugin(
     validate=validate,
     build=build_requests,
     normalize=normalize,
-    endpoints=_endpoints,
+    endpoints="channel_engine_kakao.simulator:endpoints",  # loaded only when a simulator is built
     sample=samples.sample,
 )

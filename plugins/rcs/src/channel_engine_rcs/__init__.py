@@ -13,10 +13,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from channel_engine import ChannelPlugin
-from channel_engine.simulator import SimulatorEndpoint
 
 from . import samples
 from .channels import CHANNELS
@@ -27,17 +24,11 @@ from .validation import validate
 __all__ = ["plugin"]
 
 
-def _endpoints() -> Iterable[SimulatorEndpoint]:
-    from . import simulator  # the simulator's code loads only when a simulator is built
-
-    return simulator.endpoints()
-
-
 plugin = ChannelPlugin(
     CHANNELS,
     validate=validate,
     build=build_requests,
     normalize=normalize,
-    endpoints=_endpoints,
+    endpoints="channel_engine_rcs.simulator:endpoints",  # loaded only when a simulator is built
     sample=samples.sample,
 )
