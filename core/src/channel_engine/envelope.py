@@ -43,7 +43,7 @@ def build_requests(
     return [
         _request(path, channel, chunk, options, message_entry)
         for options, members in groups.values()
-        for chunk in _chunks(members, max_batch)
+        for chunk in chunks(members, max_batch)
     ]
 
 
@@ -123,7 +123,8 @@ def _key(value: dict[str, Any]) -> bytes:
     return msgspec.json.encode(value, order="sorted")
 
 
-def _chunks(items: list[OutboundMessage], size: int) -> Iterator[list[OutboundMessage]]:
+def chunks(items: list[OutboundMessage], size: int) -> Iterator[list[OutboundMessage]]:
+    """`items` in order, cut into lists of at most `size` (batching for APIs outside the envelope too)."""
     it = iter(items)
     while chunk := list(islice(it, max(size, 1))):
         yield chunk

@@ -17,8 +17,6 @@ spells out, so the payload carries `urlOptions` unchanged; the simulator plays t
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from itertools import islice
 from typing import Any
 
 from channel_engine import (
@@ -54,7 +52,7 @@ def build_requests(
     bulk = [
         _template_request(chunk, bulk_id, webhooks)
         for bulk_id, members in templates.items()
-        for chunk in _chunks(members, max_batch)
+        for chunk in envelope.chunks(members, max_batch)
     ]
     return bulk + free_form
 
@@ -101,12 +99,6 @@ def _template_request(
     if bulk_id:
         body["bulkId"] = bulk_id
     return ProviderRequest(path=TEMPLATE_PATH, body=body, message_ids=[m.id or "" for m in messages])
-
-
-def _chunks(items: list[OutboundMessage], size: int) -> Iterator[list[OutboundMessage]]:
-    it = iter(items)
-    while chunk := list(islice(it, max(size, 1))):
-        yield chunk
 
 
 def parse_response(channel: str, request: ProviderRequest, body: dict[str, Any]) -> list[SendOutcome]:
