@@ -12,6 +12,7 @@ import asyncio
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -968,6 +969,54 @@ async def test_accounts_are_opaque_bytes_by_name(store: Store) -> None:
     assert await store.delete_account("backup") is True
     assert await store.delete_account("backup") is False
     assert await store.get_accounts() == {"main": b"sealed-3"}
+
+
+# -- plugins' own data ------------------------------------------------------------------------------------
+
+
+async def test_plugin_data_is_opaque_bytes_by_namespace_and_key(store: Store) -> None:
+    now = time.time()
+    assert await store.get_data("sfmc", "config:1", now) is None
+    assert await store.list_data("sfmc", now) == {}
+    await store.put_data("sfmc", "config:1", b"\x00one\xff", now)
+    await store.put_data("sfmc", "config:2", b"two", now)
+    await store.put_data("other", "config:1", b"not sfmc's", now)
+    await store.put_data("sfmc", "config:1", b"one, replaced", now)
+
+    assert await store.get_data("sfmc", "config:1", now) == b"one, replaced"
+    assert await store.list_data("sfmc", now) == {"config:1": b"one, replaced", "config:2": b"two"}
+    assert await store.delete_data("sfmc", "config:2") is True
+    assert await store.delete_data("sfmc", "config:2") is False
+    assert await store.list_data("sfmc", now) == {"config:1": b"one, replaced"}
+    assert await store.get_data("other", "config:1", now) == b"not sfmc's"
+
+
+async def test_plugin_data_with_a_ttl_is_gone_once_it_expires(store: Store) -> None:
+    # Redis expires by its own clock, so the times here are the wall clock's: one value set long ago
+    # with a short life, one set now with a long one.
+    now = time.time()
+    await store.put_data("sfmc", "old", b"expired", now - 100, ttl=10)
+    await store.put_data("sfmc", "fresh", b"live", now, ttl=3600)
+    await store.put_data("sfmc", "forever", b"kept", now)
+
+    assert await store.get_data("sfmc", "old", now) is None
+    assert await store.get_data("sfmc", "fresh", now) == b"live"
+    assert await store.list_data("sfmc", now) == {"fresh": b"live", "forever": b"kept"}
+    await store.put_data("sfmc", "old", b"set again", now, ttl=3600)
+    assert await store.get_data("sfmc", "old", now) == b"set again"
+
+
+async def test_plugin_data_survives_a_reopen(kind: StoreKind, tmp_path: Path) -> None:
+    first = kind.make(tmp_path)
+    await first.open()
+    await first.put_data("sfmc", "config:1", b"sealed", time.time())
+    await first.close()
+    second = kind.make(tmp_path)
+    await second.open()
+    try:
+        assert await second.get_data("sfmc", "config:1", time.time()) == b"sealed"
+    finally:
+        await second.close()
 
 
 # -- stats ------------------------------------------------------------------------------------------------

@@ -3,10 +3,11 @@
 This module is the public API that plugins may use; everything else is internal.
 """
 
-from . import checks, envelope
+from . import checks, envelope, hosting
 from .channel_plugin import ChannelPlugin
 from .errors import ChannelEngineError, ConfigError, PluginError, ProviderError
 from .hookspecs import hookimpl
+from .hosting import HostApp, HostServices, PluginData
 from .models import (
     HostRef,
     MessageOptions,
@@ -34,10 +35,13 @@ __all__ = [
     "ChannelPlugin",
     "ConfigError",
     "Host",
+    "HostApp",
     "HostRef",
+    "HostServices",
     "MessageOptions",
     "Money",
     "OutboundMessage",
+    "PluginData",
     "PluginError",
     "Problem",
     "ProviderError",
@@ -52,6 +56,7 @@ __all__ = [
     "click_report",
     "envelope",
     "hookimpl",
+    "hosting",
     "inbound_message",
     "is_final_status",
     "outbound_report",

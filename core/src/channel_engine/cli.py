@@ -7,6 +7,8 @@ send        send one message through a running engine and follow it to its final
 demo        a realistic campaign on the embedded defaults, through the real HTTP path
 accounts    add, list or remove Infobip accounts (API keys are stored encrypted)
 keygen      print a new CHANNEL_ENGINE_SECRET_KEY
+
+Installed plugins add their own commands (e.g. `channel-engine sfmc install-package`).
 """
 
 from __future__ import annotations
@@ -265,7 +267,21 @@ def parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("keygen", help="print a new secret key")
     s.set_defaults(func=cmd_keygen)
+    _plugin_commands(sub)
     return p
+
+
+def _plugin_commands(sub: Any) -> None:
+    """Subcommands installed plugins add (`channel-engine sfmc ...`); a plugin that cannot load leaves
+    the built-in commands working and says why when one of its own is asked for."""
+    from .plugins import get_plugin_manager
+
+    try:
+        plugins = get_plugin_manager()
+    except ChannelEngineError as exc:
+        logging.getLogger("channel_engine.cli").warning("plugin commands unavailable: %s", exc.message)
+        return
+    plugins.hook.register_commands(add=sub.add_parser)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,7 +21,8 @@ from .api import api_routes
 from .config import Settings
 from .delivery import HostDelivery
 from .dispatcher import Dispatcher, RetryPolicy
-from .errors import ConfigError
+from .errors import ConfigError, PluginError
+from .hosting import HostApp, HostServices
 from .intake import Intake
 from .metrics import Metrics
 from .models import Report, WebhookUrls
@@ -88,6 +89,16 @@ class Engine:
         self.intake = Intake(
             self.store, self.plugins, self.metrics, self.dispatcher.wake, lambda: set(self.accounts.names())
         )
+        self.services = HostServices(self)
+        self.host_apps: dict[str, HostApp] = {}
+        self.plugins.hook.register_host_apps(register=self._add_host_app, services=self.services)
+
+    def _add_host_app(self, app: HostApp) -> None:
+        prefix = "/" + app.prefix.strip("/")
+        taken = {"/v1", "/webhooks", "/simulator", "/healthz", "/metrics", "/-"}
+        if prefix in taken or prefix in self.host_apps:
+            raise PluginError(f"two parts of the engine serve {prefix}: give each host app its own prefix")
+        self.host_apps[prefix] = app
 
     # -- URLs we give Infobip ------------------------------------------------------------------------
 
@@ -178,6 +189,9 @@ class Engine:
         gc.freeze()
         if self.simulator is not None:
             await self.simulator.start()
+        for app in self.host_apps.values():
+            if app.start is not None:
+                await app.start()
         if "dispatch" in self.settings.roles:
             await self.dispatcher.start()
         if "delivery" in self.settings.roles:
@@ -186,6 +200,9 @@ class Engine:
     async def stop(self) -> None:
         await self.dispatcher.stop()
         await self.delivery.stop()
+        for app in self.host_apps.values():
+            if app.stop is not None:
+                await app.stop()
         if self.simulator is not None:
             await self.simulator.stop()
         await self.provider.aclose()
@@ -217,6 +234,7 @@ def create_app(engine: Engine) -> Starlette:
         *api_routes(engine),
         *webhook_routes(engine.auth, lambda: set(engine.plugins.channels), engine.normalize, engine.record),
     ]
+    routes += [Mount(prefix, routes=host.routes) for prefix, host in engine.host_apps.items()]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.engine = engine
 

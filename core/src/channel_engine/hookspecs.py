@@ -16,6 +16,9 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
+    import argparse
+
+    from .hosting import HostApp, HostServices
     from .models import OutboundMessage, Problem, ProviderRequest, Report, SendOutcome, WebhookUrls
     from .registry import Channel, Host
     from .simulator.endpoints import SimulatorEndpoint
@@ -35,6 +38,21 @@ def register_channels(register: Callable[[Channel], None]) -> None:
 @hookspec
 def register_hosts(register: Callable[[Host], None]) -> None:
     """Call `register(Host(...))` for every host (a platform that sends through us) this plugin provides."""
+
+
+@hookspec
+def register_host_apps(register: Callable[[HostApp], None], services: HostServices) -> None:
+    """Call `register(HostApp(prefix, routes, start, stop))` for the HTTP endpoints a host serves (an SFMC
+    activity's `execute`, a configuration API) and the background work it runs while the engine runs.
+
+    `services` is the engine as a host sees it: intake, the host's own stored data, sealed secrets. Two
+    plugins registering one prefix stop the engine at start-up."""
+
+
+@hookspec
+def register_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
+    """Add `channel-engine <name>` subcommands: `add(name, help=...)` returns an argparse parser; give it
+    `set_defaults(func=...)`, a callable taking the parsed arguments and returning the exit code."""
 
 
 @hookspec

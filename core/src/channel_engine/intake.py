@@ -70,9 +70,11 @@ class Intake:
         self.clock = clock
 
     def check(self, raw: Any, path: str) -> tuple[OutboundMessage | None, list[Problem]]:
-        """Decode and validate one message, given as JSON bytes (`msgspec.Raw`) or as plain data."""
+        """Decode and validate one message, given as JSON bytes (`msgspec.Raw`), plain data or a model."""
         try:
-            if isinstance(raw, msgspec.Raw | bytes):
+            if isinstance(raw, OutboundMessage):  # a host plugin's own, already built
+                message = raw
+            elif isinstance(raw, msgspec.Raw | bytes):
                 message = message_decoder.decode(raw)
             else:
                 message = msgspec.convert(raw, OutboundMessage)

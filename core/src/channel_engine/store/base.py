@@ -29,7 +29,8 @@ def wants_reports(message: OutboundMessage) -> bool:
 
 class Store(ABC):
     """What the engine stores: the message queue, reports with each message's timeline, the outbox of
-    reports owed to hosts, and provider accounts (as ciphertext: the store never sees a secret)."""
+    reports owed to hosts, provider accounts (as ciphertext: the store never sees a secret) and the plugins'
+    own key-value data."""
 
     @abstractmethod
     async def open(self) -> None:
@@ -123,6 +124,27 @@ class Store(ABC):
     @abstractmethod
     async def delete_account(self, name: str) -> bool:
         """Remove an account; False when there was none by that name."""
+
+    # -- plugins' own data ---------------------------------------------------------------------------
+
+    @abstractmethod
+    async def put_data(
+        self, namespace: str, key: str, value: bytes, now: float, ttl: float | None = None
+    ) -> None:
+        """Store (or replace) a plugin's value under (namespace, key); with `ttl`, it is gone `ttl`
+        seconds after `now`. Values are opaque bytes: a plugin seals its secrets before they get here."""
+
+    @abstractmethod
+    async def get_data(self, namespace: str, key: str, now: float) -> bytes | None:
+        """The value, or None when there is none or it expired before `now`."""
+
+    @abstractmethod
+    async def list_data(self, namespace: str, now: float) -> dict[str, bytes]:
+        """Every live value of a namespace, by key (for small namespaces, such as configurations)."""
+
+    @abstractmethod
+    async def delete_data(self, namespace: str, key: str) -> bool:
+        """Remove a value; False when there was none."""
 
     # -- numbers for /metrics --------------------------------------------------------------------------
 

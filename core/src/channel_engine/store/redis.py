@@ -363,6 +363,42 @@ class RedisStore(Store):
     async def delete_account(self, name: str) -> bool:
         return bool(await self.client.hdel(self._key("acct"), name))
 
+    # -- plugins' own data ---------------------------------------------------------------------------
+    # One string key per value (Redis expires keys, not hash fields, before 7.4) and a set per namespace
+    # naming its keys, for listing; members whose value expired are dropped when the namespace is listed.
+
+    async def put_data(
+        self, namespace: str, key: str, value: bytes, now: float, ttl: float | None = None
+    ) -> None:
+        async with self.client.pipeline(transaction=True) as pipe:
+            if ttl is None:
+                pipe.set(self._key("d", namespace, key), bytes(value))
+            else:
+                pipe.set(self._key("d", namespace, key), bytes(value), pxat=int((now + ttl) * 1000))
+            pipe.sadd(self._key("dn", namespace), key)
+            await pipe.execute()
+
+    async def get_data(self, namespace: str, key: str, now: float) -> bytes | None:
+        value = await self.client.get(self._key("d", namespace, key))
+        return bytes(value) if value is not None else None
+
+    async def list_data(self, namespace: str, now: float) -> dict[str, bytes]:
+        keys = sorted(k.decode() for k in await self.client.smembers(self._key("dn", namespace)))
+        if not keys:
+            return {}
+        values = await self.client.mget([self._key("d", namespace, k) for k in keys])
+        gone = [k for k, v in zip(keys, values, strict=True) if v is None]
+        if gone:
+            await self.client.srem(self._key("dn", namespace), *gone)
+        return {k: bytes(v) for k, v in zip(keys, values, strict=True) if v is not None}
+
+    async def delete_data(self, namespace: str, key: str) -> bool:
+        async with self.client.pipeline(transaction=True) as pipe:
+            pipe.delete(self._key("d", namespace, key))
+            pipe.srem(self._key("dn", namespace), key)
+            deleted, _ = await pipe.execute()
+        return bool(deleted)
+
     # -- numbers for /metrics --------------------------------------------------------------------------
 
     async def stats(self) -> dict[str, int]:

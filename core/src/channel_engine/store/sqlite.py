@@ -102,6 +102,9 @@ _PUT_ACCOUNT = (
     "INSERT INTO accounts (name, sealed) VALUES (?, ?) "
     "ON CONFLICT (name) DO UPDATE SET sealed = excluded.sealed"
 )
+_LIVE = "(expires_at IS NULL OR expires_at > ?)"
+_GET_DATA = f"SELECT key, value FROM plugin_data WHERE namespace = ? AND key = ? AND {_LIVE}"
+_LIST_DATA = f"SELECT key, value FROM plugin_data WHERE namespace = ? AND {_LIVE}"
 _OUTBOX_DUE = (
     "SELECT o.id, o.host, o.report, o.attempts, m.body FROM outbox AS o "
     "LEFT JOIN messages AS m ON m.id = o.message_id WHERE o.due_at <= ? ORDER BY o.due_at, o.id LIMIT ?"
@@ -270,6 +273,27 @@ class SQLiteStore(Store):
     async def delete_account(self, name: str) -> bool:
         return await self._write(_executemany, "DELETE FROM accounts WHERE name = ?", [(name,)]) > 0
 
+    # -- plugins' own data ---------------------------------------------------------------------------
+
+    async def put_data(
+        self, namespace: str, key: str, value: bytes, now: float, ttl: float | None = None
+    ) -> None:
+        expires_at = now + ttl if ttl is not None else None
+        await self._write(_put_data, (namespace, key, bytes(value), expires_at), now)
+
+    async def get_data(self, namespace: str, key: str, now: float) -> bytes | None:
+        found = await self._read(_select_data, _GET_DATA, (namespace, key, now))
+        return found[0][1] if found else None
+
+    async def list_data(self, namespace: str, now: float) -> dict[str, bytes]:
+        return dict(await self._read(_select_data, _LIST_DATA, (namespace, now)))
+
+    async def delete_data(self, namespace: str, key: str) -> bool:
+        deleted = await self._write(
+            _executemany, "DELETE FROM plugin_data WHERE namespace = ? AND key = ?", [(namespace, key)]
+        )
+        return deleted > 0
+
     # -- numbers for /metrics --------------------------------------------------------------------------
 
     async def stats(self) -> dict[str, int]:
@@ -388,6 +412,19 @@ def _get_message(conn: sqlite3.Connection, message_id: str) -> MessageView | Non
 
 def _get_accounts(conn: sqlite3.Connection) -> dict[str, bytes]:
     return {name: bytes(sealed) for name, sealed in conn.execute("SELECT name, sealed FROM accounts")}
+
+
+def _put_data(conn: sqlite3.Connection, row: tuple[Any, ...], now: float) -> None:
+    conn.execute("DELETE FROM plugin_data WHERE expires_at <= ?", (now,))
+    conn.execute(
+        "INSERT INTO plugin_data (namespace, key, value, expires_at) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at",
+        row,
+    )
+
+
+def _select_data(conn: sqlite3.Connection, sql: str, args: tuple[Any, ...]) -> list[tuple[str, bytes]]:
+    return [(key, bytes(value)) for key, value in conn.execute(sql, args)]
 
 
 def _stats(conn: sqlite3.Connection) -> dict[str, int]:

@@ -12,6 +12,8 @@ Shaped by the hot path (enqueue, claim, mark sent, one or two reports per messag
 - `messages_by_destination` pairs an inbound message with the latest message sent to its sender; numbers
   are compared without their leading '+'.
 - `reports.dedupe_key` is unique: replayed webhooks are recognised.
+- `plugin_data` is the plugins' own key-value data (a host's configuration, its lookups); rows past their
+  `expires_at` are invisible at once and deleted by the next write to that table.
 """
 
 from __future__ import annotations
@@ -72,6 +74,15 @@ CREATE TABLE IF NOT EXISTS accounts (
     name TEXT PRIMARY KEY,
     sealed BLOB NOT NULL
 ) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS plugin_data (
+    namespace TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value BLOB NOT NULL,
+    expires_at REAL,
+    PRIMARY KEY (namespace, key)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS plugin_data_expiry ON plugin_data (expires_at) WHERE expires_at IS NOT NULL;
 """
 
 # synchronous=FULL: in WAL mode every commit syncs the log, so a write that returned survives a power cut.
