@@ -71,6 +71,14 @@ async def env() -> AsyncIterator[Env]:
 # --- authentication and validation ---
 
 
+async def test_the_account_balance_answers_only_a_valid_api_key(env: Env):
+    """What a host's "validate" action checks an Infobip API key and base URL with."""
+    ok = await env.client.get("/account/1/balance")
+    assert ok.status_code == 200 and ok.json()["currency"] == "EUR"
+    refused = await env.client.get("/account/1/balance", headers={"Authorization": "App wrong-key"})
+    assert refused.status_code == 401 and refused.json()["errorCode"] == "E401"
+
+
 @pytest.mark.parametrize("header", [None, "App wrong-key", f"Basic {KEY}", "App", f"Bearer {KEY}"])
 async def test_without_a_valid_api_key_the_answer_is_401(env: Env, header: str | None):
     headers = {"Authorization": header} if header else {}

@@ -20,7 +20,7 @@ import random
 import re
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,8 +80,12 @@ class Dispatcher:
         clock: Callable[[], float] = time.time,
         poll: float = 1.0,
         stop_grace: float = 10.0,
+        reload_accounts: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.store = store
+        # Another process (a host plugin's configuration API) may have stored an account this one has not
+        # loaded: a message naming an unknown account reloads them once before it fails.
+        self.reload_accounts = reload_accounts
         self.plugins = plugins
         self.provider = provider
         # Look at the store at least this often: on a shared store, other processes queue messages that
@@ -162,6 +166,8 @@ class Dispatcher:
 
     async def _send_group(self, channel: str, account_name: str | None, items: list[QueuedMessage]) -> None:
         now = self.clock()
+        if account_name is not None and account_name not in self.accounts and self.reload_accounts:
+            await self.reload_accounts()
         try:
             account = self.accounts.get(account_name)
             messages = [self._shortened(q.message) for q in items]

@@ -84,6 +84,7 @@ class Engine:
             lease=settings.lease_seconds,
             concurrency=settings.provider_concurrency,
             retry=RetryPolicy(max_attempts=settings.max_attempts),
+            reload_accounts=self._load_stored_accounts,
         )
         self.delivery = HostDelivery(self.store, self.plugins, self.metrics)
         self.intake = Intake(
@@ -149,11 +150,15 @@ class Engine:
 
     # -- lifecycle -----------------------------------------------------------------------------------
 
-    async def _load_accounts(self) -> None:
+    async def _load_stored_accounts(self) -> None:
         for record in await load_accounts(self.store, self.box):
-            self.accounts.add(
-                make_account(record.name, record.base_url, record.api_key, record.requests_per_second)
-            )
+            if record.name not in self.accounts:
+                self.accounts.add(
+                    make_account(record.name, record.base_url, record.api_key, record.requests_per_second)
+                )
+
+    async def _load_accounts(self) -> None:
+        await self._load_stored_accounts()
         base_url, api_key = (
             os.environ.get("CHANNEL_ENGINE_INFOBIP_BASE_URL"),
             os.environ.get("CHANNEL_ENGINE_INFOBIP_API_KEY"),

@@ -108,6 +108,17 @@ class HostServices:
         given = (authorization or "").encode()
         return hmac.compare_digest(given, f"Bearer {key.reveal()}".encode())
 
+    async def put_account(
+        self, name: str, base_url: str, api_key: str, requests_per_second: float = 100.0
+    ) -> None:
+        """Store an Infobip account (sealed) and use it at once; messages name it in `account`. Other
+        engine processes load it when a message first names it."""
+        from .provider import AccountRecord, make_account, save_account
+
+        account = make_account(name, base_url, api_key, requests_per_second)  # checks before storing
+        await save_account(self._engine.store, self._engine.box, AccountRecord(name, base_url, api_key))
+        self._engine.accounts.add(account)
+
     def check(self, message: OutboundMessage) -> list[Problem]:
         """Every problem the engine would find in this message (errors and warnings), storing nothing."""
         return self._engine.intake.validate(message)

@@ -95,6 +95,7 @@ class Simulator:
             Route(path, self._route(endpoint), methods=["POST"]) for path, endpoint in self.endpoints.items()
         ]
         routes += [
+            Route("/account/1/balance", self._balance, methods=["GET"]),
             Route("/-/simulator/outcomes", self._outcomes, methods=["GET"]),
             Route("/-/simulator/stats", self._stats, methods=["GET"]),
         ]
@@ -152,6 +153,12 @@ class Simulator:
             "dropped": r.dropped,
             "pending": r.pending,
         }
+
+    async def _balance(self, request: Request) -> Response:
+        """Infobip's account balance: what a host checks an API key and base URL with."""
+        if not self._authorized(request.headers.get("authorization")):
+            return api_error(401)
+        return JSONResponse({"balance": 1000.0, "currency": "EUR"})
 
     async def _outcomes(self, request: Request) -> Response:
         return JSONResponse(magic_table())
