@@ -277,11 +277,9 @@ def _plugin_commands(sub: Any) -> None:
     from .plugins import get_plugin_manager
 
     try:
-        plugins = get_plugin_manager()
-    except ChannelEngineError as exc:
-        logging.getLogger("channel_engine.cli").warning("plugin commands unavailable: %s", exc.message)
-        return
-    plugins.hook.register_commands(add=sub.add_parser)
+        get_plugin_manager().hook.register_commands(add=sub.add_parser)
+    except Exception as exc:  # a broken plugin must not take `serve` or `plugins` down with it
+        logging.getLogger("channel_engine.cli").warning("plugin commands unavailable: %s", exc)
 
 
 def main(argv: list[str] | None = None) -> int:

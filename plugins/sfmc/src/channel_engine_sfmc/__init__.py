@@ -1,16 +1,71 @@
-"""Salesforce Marketing Cloud as a host of Channel Engine."""
+"""Salesforce Marketing Cloud as a host of Channel Engine: Journey Builder's message and Get Reports
+activities, the per-business-unit configuration API, and reports written back into data extensions.
+
+Everything is served under /sfmc: `/sfmc/{mid}/message/...`, `/sfmc/{mid}/reports/...`, `/sfmc/config...`.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Any
 
-from channel_engine import Host, hookimpl
+import httpx
+
+from channel_engine import Host, HostApp, HostServices, OutboundMessage, Report, hookimpl
+
+HOST = "sfmc"
 
 
 class SfmcPlugin:
+    def __init__(self) -> None:
+        self.sink: Any = None
+
     @hookimpl
     def register_hosts(self, register: Any) -> None:
-        register(Host("sfmc", "Salesforce Marketing Cloud Journey Builder"))
+        register(Host(HOST, "Salesforce Marketing Cloud Journey Builder"))
+
+    @hookimpl
+    def register_host_apps(self, register: Any, services: HostServices) -> None:
+        from .activity import activity_routes
+        from .config_api import config_routes
+        from .reports_activity import reports_routes
+        from .sfmc_api import SfmcApi
+        from .sink import ReportSink
+        from .units import Units
+
+        http = httpx.AsyncClient(timeout=20.0)
+        api = SfmcApi(http=http)
+        units = Units(services)
+        self.sink = ReportSink(services, units, api, http)
+
+        async def stop() -> None:
+            await api.aclose()
+            await http.aclose()
+
+        routes = [
+            *config_routes(services, units, api, http),
+            *activity_routes(services, units),
+            *reports_routes(services, units),
+        ]
+        register(HostApp("/sfmc", routes, stop=stop))
+
+    @hookimpl
+    def deliver_report(
+        self, host: str, report: Report, message: OutboundMessage | None
+    ) -> Awaitable[None] | None:
+        if host != HOST:
+            return None
+        if self.sink is None:  # a process that serves no HTTP (delivery only) still writes rows
+            raise RuntimeError(
+                "the sfmc plugin's report sink is not set up: the engine did not register host apps"
+            )
+        return self.sink.deliver(report, message)
+
+    @hookimpl
+    def register_commands(self, add: Any) -> None:
+        from .install import add_commands
+
+        add_commands(add)
 
 
 plugin = SfmcPlugin()

@@ -25,7 +25,7 @@ Url = Annotated[str, Meta(pattern=r"^https?://\S+$", max_length=2048)]
 Name = Annotated[str, Meta(min_length=1, max_length=100)]
 
 
-class Wire(Struct, rename="camel", forbid_unknown_fields=True, omit_defaults=True):
+class Wire(Struct, rename="camel", forbid_unknown_fields=True):
     pass
 
 
@@ -132,7 +132,9 @@ class BusinessUnit(Wire):
             found.append("sfmc.clientSecret")
         if self.sfmc.jwt_signing_secret == MASK:
             found.append("sfmc.jwtSigningSecret")
-        found += [f"infobipAccounts[{i}].apiKey" for i, a in enumerate(self.infobip_accounts) if a.api_key == MASK]
+        found += [
+            f"infobipAccounts[{i}].apiKey" for i, a in enumerate(self.infobip_accounts) if a.api_key == MASK
+        ]
         return found
 
 

@@ -39,10 +39,17 @@ class DataExtension:
         return tuple(c.name for c in self.columns if c.primary_key)
 
 
+MESSAGE_ID = "The ID that uniquely identifies the message sent."
+ERROR_TEXT = "Human-readable description of the error."
+DEVICE = "Device manufacturer (Samsung, PC, Apple)"
+
+
 def _delivery_columns(*extra: Column) -> tuple[Column, ...]:
     return (
-        Column("messageId", "Text", 50, primary_key=True, description="The ID that uniquely identifies the message sent."),
-        Column("messageCount", "Number", nullable=True, default="1", description="Messages the end user was sent."),
+        Column("messageId", "Text", 50, primary_key=True, description=MESSAGE_ID),
+        Column(
+            "messageCount", "Number", nullable=True, default="1", description="Messages sent to the end user"
+        ),
         Column("to", "Text", 50, description="Message destination address, in international format."),
         Column("pricePerMessage", "Decimal", nullable=True, description="The price per individual message."),
         Column("priceCurrency", "Text", 5, nullable=True, description="The currency of the price."),
@@ -55,28 +62,30 @@ def _delivery_columns(*extra: Column) -> tuple[Column, ...]:
         Column("errorGroupName", "Text", 50, nullable=True, description="Error group name."),
         Column("errorId", "Number", nullable=True, description="Error ID."),
         Column("errorName", "Text", 50, nullable=True, description="Error name."),
-        Column("errorDescription", "Text", 1000, nullable=True, description="Human-readable description of the error."),
+        Column("errorDescription", "Text", 1000, nullable=True, description=ERROR_TEXT),
         Column("errorPermanent", "Boolean", nullable=True, description="Whether the error is permanent."),
         Column("callbackData", "Text", 4000, nullable=True, description="The message's callback data."),
         Column("sentAt", "Date", description="Date and time the message was sent."),
         Column("doneAt", "Date", description="Date and time Infobip finished processing the message."),
         *extra,
-    )  # fmt: skip
+    )
 
 
-def _click_columns(*extra: Column, message_id_nullable: bool = True, date: str = "Text") -> tuple[Column, ...]:
+def _click_columns(
+    *extra: Column, message_id_nullable: bool = True, date: str = "Text"
+) -> tuple[Column, ...]:
     return (
         Column("notificationType", "Text", 50, nullable=True, description="CLICKED"),
-        Column("messageId", "Text", 50, nullable=message_id_nullable, description="The ID that uniquely identifies the message sent."),
+        Column("messageId", "Text", 50, nullable=message_id_nullable, description=MESSAGE_ID),
         Column("recipient", "Text", 50, nullable=True, description="Contact who clicked on the URL"),
         Column("url", "Text", 1000, nullable=True, description="URL that was clicked in message"),
-        Column("sendDateTime", date, 50 if date == "Text" else None, nullable=True, description="When the contact clicked."),
+        Column("sendDateTime", date, 50 if date == "Text" else None, nullable=True, description="Click time"),
         Column("deviceType", "Text", 50, nullable=True, description="Phone or desktop"),
         Column("os", "Text", 50, nullable=True, description="OS running on the device"),
-        Column("deviceName", "Text", 50, nullable=True, description="Device manufacturer (Samsung, PC, Apple)"),
+        Column("deviceName", "Text", 50, nullable=True, description=DEVICE),
         Column("callbackData", "Text", 4000, nullable=True, description="The message's callback data."),
         *extra,
-    )  # fmt: skip
+    )
 
 
 SMS_DELIVERY_REPORTS = DataExtension(

@@ -1,0 +1,176 @@
+"""The Journey Builder message activity: `config.json`, the lifecycle calls and `execute`.
+
+Every URL carries the business unit's MID, so the right signing secret verifies a body before it is read.
+`execute` answers 200 with `messageStatus` for anything about the contact or the activity's settings: a
+non-200 ejects the contact from the journey. Only an engine fault (the store down) answers 5xx, which
+Journey Builder retries; the retry carries the same activity instance and contact, so it gets the same
+message id and nothing is sent twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from channel_engine import SUCCESS_STATUS, HostServices, Problem
+
+from .bodies import Refused, read_body
+from .config import BusinessUnit
+from .in_arguments import DesignError, ExecuteCall, build_message, unbound_placeholders
+from .units import Units, account_name
+
+log = logging.getLogger("channel_engine.sfmc")
+SENT_TTL = 90 * 86400  # how long Get Reports can find the message an activity sent to a contact
+SENT_NAMESPACE = "sfmc-sent"
+
+
+def message_status(problems: list[Problem]) -> str:
+    """The seeds' exact text for the first error, or `Error: <why>` where the seeds have none."""
+    first = next(p for p in problems if p.severity == "error")
+    return first.status or f"Error: {first.message}"
+
+
+def sent_key(activity_id: str, contact_key: str) -> str:
+    return f"{activity_id}|{contact_key}"
+
+
+def config_json(base: str, mid: str) -> dict[str, Any]:
+    root = f"{base}/sfmc/{mid}/message"
+
+    def endpoint(name: str) -> dict[str, Any]:
+        return {"url": f"{root}/{name}", "verb": "POST", "useJwt": True, "timeout": 10000}
+
+    return {
+        "workflowApiVersion": "1.1",
+        "metaData": {"icon": "images/icon.svg", "category": "message", "isConfigured": False},
+        "type": "REST",
+        "lang": {
+            "en-US": {
+                "name": "Infobip Message",
+                "description": "SMS, LMS, MMS, WhatsApp, Viber, "
+                "Kakao Alim, Kakao ChinguTalk and RCS through Channel Engine",
+            }
+        },
+        "arguments": {
+            "execute": {
+                "inArguments": [],
+                "outArguments": [],
+                "url": f"{root}/execute",
+                "verb": "POST",
+                "format": "json",
+                "useJwt": True,
+                "timeout": 10000,
+                "retryCount": 3,
+                "retryDelay": 1000,
+                "concurrentRequests": 5,
+            }
+        },
+        "configurationArguments": {name: endpoint(name) for name in ("save", "publish", "validate", "stop")},
+        "userInterfaces": {"configInspector": {"size": "scm-lg", "emptyIframe": True}},
+        "schema": {
+            "arguments": {
+                "execute": {
+                    "inArguments": [],
+                    "outArguments": [
+                        {"messageStatus": {"dataType": "Text", "direction": "out", "access": "visible"}},
+                        {"messageId": {"dataType": "Text", "direction": "out", "access": "visible"}},
+                    ],
+                }
+            }
+        },
+    }
+
+
+def design_problems(services: HostServices, unit: BusinessUnit, body: dict[str, Any]) -> list[str]:
+    """What is wrong with an activity's saved configuration, when the lifecycle call carries it."""
+    raw = (((body.get("arguments") or {}).get("execute") or {}).get("inArguments")) or body.get("inArguments")
+    if raw is None:
+        return []
+    try:
+        call = ExecuteCall.read({"inArguments": raw})
+        problems = [
+            f"%%{name}%% has no contact field bound to it" for name in unbound_placeholders(call.arguments)
+        ]
+        account = call.arguments.get("account")
+        if account and unit.account(account) is None:
+            problems.append(f"account: business unit {unit.mid} has no Infobip account called {account!r}")
+        domain = (call.arguments.get("urlOptions") or {}).get("customDomain")
+        if domain and domain not in unit.custom_domains:
+            problems.append(
+                f"urlOptions.customDomain: {domain!r} is not one of the configured custom domains"
+            )
+        build_message(call, unit.mid, None)
+    except DesignError as exc:
+        problems = [str(exc)]
+    return problems
+
+
+def activity_routes(services: HostServices, units: Units) -> list[Route]:
+    sent = services.data(SENT_NAMESPACE)
+
+    async def unit_and_body(request: Request) -> tuple[BusinessUnit, dict[str, Any]] | Response:
+        mid = request.path_params["mid"]
+        unit = await units.get(mid)
+        if unit is None:
+            return JSONResponse({"error": f"business unit {mid} is not configured"}, status_code=404)
+        try:
+            return unit, await read_body(request, unit)
+        except Refused as exc:
+            return JSONResponse({"error": exc.message}, status_code=exc.status)
+
+    async def config(request: Request) -> Response:
+        return JSONResponse(config_json(services.base_url, request.path_params["mid"]))
+
+    async def lifecycle(request: Request) -> Response:
+        read = await unit_and_body(request)
+        if isinstance(read, Response):
+            return read
+        unit, body = read
+        problems = design_problems(services, unit, body)
+        if problems:
+            return JSONResponse(
+                {"error": "the activity's configuration is not valid", "problems": problems}, 400
+            )
+        return JSONResponse({"success": True})
+
+    async def execute(request: Request) -> Response:
+        read = await unit_and_body(request)
+        if isinstance(read, Response):
+            return read
+        unit, body = read
+        try:
+            call = ExecuteCall.read(body)
+            account = call.arguments.get("account")
+            chosen = unit.account(account) if account else unit.account(None)
+            if account and chosen is None:
+                raise DesignError(
+                    "account", f"business unit {unit.mid} has no Infobip account called {account!r}"
+                )
+            message = build_message(call, unit.mid, account_name(unit.mid, chosen.name) if chosen else None)
+        except DesignError as exc:
+            return JSONResponse({"messageStatus": f"Error: {exc}", "messageId": ""})
+        if chosen is not None:
+            await units.use_account(unit.mid, chosen)
+        try:
+            verdict = (await services.submit([message]))[0]
+            if verdict.accepted:
+                await sent.put(sent_key(call.activity_id, call.contact_key), message.id.encode(), SENT_TTL)
+        except Exception as exc:  # the engine's own fault: 5xx, which Journey Builder retries
+            log.error("execute for business unit %s failed: %s: %s", unit.mid, type(exc).__name__, exc)
+            return JSONResponse({"error": "the engine could not store the message; it will be retried"}, 503)
+        if not verdict.accepted:
+            return JSONResponse({"messageStatus": message_status(verdict.problems), "messageId": ""})
+        return JSONResponse({"messageStatus": SUCCESS_STATUS, "messageId": verdict.id})
+
+    return [
+        Route("/{mid}/message/config.json", config, methods=["GET"]),
+        Route("/{mid}/message/execute", execute, methods=["POST"]),
+        *(
+            Route(f"/{{mid}}/message/{name}", lifecycle, methods=["POST"])
+            for name in ("save", "publish", "validate", "stop")
+        ),
+    ]

@@ -1,0 +1,112 @@
+"""The per-business-unit configuration API: authentication, validation that names the field, secrets
+sealed at rest and never shown, and the "validate" action against the live (loopback) services."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from channel_engine_sfmc import config
+from channel_engine_sfmc.testing.journeys import ADMIN, SIGNING_SECRET, Journey, journey
+
+
+@pytest.fixture
+async def trip(tmp_path: Path) -> Any:
+    async with journey(tmp_path) as j:
+        yield j
+
+
+async def test_the_api_needs_the_engines_api_key(trip: Journey) -> None:
+    for method, path in [("GET", "/sfmc/config"), ("GET", f"/sfmc/config/{trip.mid}"),
+                         ("PUT", f"/sfmc/config/{trip.mid}"), ("DELETE", f"/sfmc/config/{trip.mid}"),
+                         ("POST", f"/sfmc/config/{trip.mid}/validate")]:  # fmt: skip
+        anonymous = await trip.http.request(method, path)
+        assert anonymous.status_code == 401, path
+        wrong = await trip.http.request(method, path, headers={"Authorization": "Bearer nope"})
+        assert wrong.status_code == 401 and "API key" in wrong.json()["error"]
+
+
+async def test_without_an_engine_api_key_the_api_is_closed(tmp_path: Path) -> None:
+    from channel_engine.testing.harness import run_engine
+
+    async with run_engine(tmp_path) as harness:
+        response = await harness.http.get("/sfmc/config")
+    assert response.status_code == 403 and "CHANNEL_ENGINE_API_KEY" in response.json()["error"]
+
+
+async def test_secrets_are_masked_in_answers_and_sealed_at_rest(trip: Journey) -> None:
+    shown = (await trip.http.get(f"/sfmc/config/{trip.mid}", headers=ADMIN)).json()
+    assert shown["sfmc"]["clientSecret"] == config.MASK and shown["sfmc"]["jwtSigningSecret"] == config.MASK
+    assert shown["infobipAccounts"][0]["apiKey"] == config.MASK
+    assert shown["reportStorage"]["native"]["smsDeliveryReports"] == "SMS_Delivery_Reports"
+    listed = (await trip.http.get("/sfmc/config", headers=ADMIN)).json()["businessUnits"]
+    assert [u["mid"] for u in listed] == [trip.mid]
+    raw = await trip.harness.engine.services.data(config.NAMESPACE).get(config.key(trip.mid))
+    assert raw is not None
+    for secret in (
+        trip.sfmc.client_secret,
+        SIGNING_SECRET,
+        trip.unit_document()["infobipAccounts"][0]["apiKey"],
+    ):
+        assert secret.encode() not in raw and secret not in str(shown)
+
+
+async def test_a_masked_secret_sent_back_keeps_the_stored_one(trip: Journey) -> None:
+    shown = (await trip.http.get(f"/sfmc/config/{trip.mid}", headers=ADMIN)).json()
+    shown["customDomains"] = ["go.example.com", "links.example.com"]
+    assert (await trip.http.put(f"/sfmc/config/{trip.mid}", json=shown, headers=ADMIN)).status_code == 200
+    # The signing secret was kept: a signed execute still verifies.
+    answer = await trip.execute("c", channel="sms", phone="41791234000", content={"text": "hi"})
+    assert answer["messageStatus"] == "Success"
+    validated = await trip.http.post(f"/sfmc/config/{trip.mid}/validate", headers=ADMIN)
+    assert validated.json()["valid"] is True
+    fresh = shown | {"mid": "200000002"}
+    refused = await trip.http.put("/sfmc/config/200000002", json=fresh, headers=ADMIN)
+    assert refused.status_code == 400 and refused.json()["path"] == "$.sfmc.clientSecret"
+
+
+@pytest.mark.parametrize(
+    ("change", "path"),
+    [
+        ({"sfmc": {"clientId": "x"}}, "$.sfmc"),
+        (
+            {"infobipAccounts": [{"name": "main", "baseUrl": "ftp://x", "apiKey": "k"}]},
+            "$.infobipAccounts[0].baseUrl",
+        ),
+        ({"reportStorage": {"mode": "carrier-pigeon"}}, "$.reportStorage.mode"),
+        ({"mid": "123"}, "$.mid"),
+        ({"customDomains": ["not a domain"]}, "$.customDomains[0]"),
+    ],
+)
+async def test_a_bad_document_is_refused_naming_the_field(
+    trip: Journey, change: dict[str, Any], path: str
+) -> None:
+    response = await trip.configure(**change)
+    assert response.status_code == 400 and response.json()["path"] == path
+
+
+async def test_validate_checks_sfmc_and_every_infobip_account(trip: Journey) -> None:
+    good = await trip.http.post(f"/sfmc/config/{trip.mid}/validate", headers=ADMIN)
+    assert good.status_code == 200
+    assert good.json() == {"valid": True, "checks": [
+        {"service": "sfmc", "ok": True}, {"service": "infobip", "account": "main", "ok": True}]}  # fmt: skip
+
+    document = trip.unit_document()
+    document["sfmc"]["clientSecret"] = "wrong-secret"
+    document["infobipAccounts"].append(
+        {"name": "second", "baseUrl": f"{trip.harness.url}/simulator", "apiKey": "bad"}
+    )
+    assert (await trip.http.put(f"/sfmc/config/{trip.mid}", json=document, headers=ADMIN)).status_code == 200
+    bad = await trip.http.post(f"/sfmc/config/{trip.mid}/validate", headers=ADMIN)
+    assert bad.status_code == 422 and bad.json()["valid"] is False
+    checks = bad.json()["checks"]
+    assert checks[0]["ok"] is False and "wrong-secret" not in str(checks)
+    assert [c["ok"] for c in checks[1:]] == [True, False] and "API key" in checks[2]["reason"]
+
+
+async def test_a_deleted_business_unit_is_gone(trip: Journey) -> None:
+    assert (await trip.http.delete(f"/sfmc/config/{trip.mid}", headers=ADMIN)).status_code == 204
+    assert (await trip.http.get(f"/sfmc/config/{trip.mid}", headers=ADMIN)).status_code == 404
+    assert (await trip.http.delete(f"/sfmc/config/{trip.mid}", headers=ADMIN)).status_code == 404
