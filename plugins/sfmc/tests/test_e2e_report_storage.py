@@ -116,3 +116,14 @@ async def test_the_speed_limit_spaces_an_activitys_messages_and_keeps_going_afte
     later = await store.get_message(second["messageId"])
     assert later is not None and later.state == "QUEUED"  # due an hour after the first, stop or not
     assert (await store.get_message(third["messageId"])).state != "QUEUED"  # another activity, its own pace
+
+
+async def test_a_journey_on_the_redis_store(tmp_path: Path, redis_url: str) -> None:
+    """The plugin keeps its configuration, sent messages and rows in the engine's store: Redis works too."""
+    async with journey(tmp_path, store_url=redis_url) as trip:
+        sent = await trip.execute("contact-redis", **sms("41791234000"))
+        await trip.harness.simulator.wait_reported([sent["messageId"]])
+        rows = await trip.sfmc.wait_for_rows(SMS_DELIVERY_REPORTS.key, 1)
+        assert rows[0]["messageId"] == sent["messageId"]
+        report = await trip.get_report("contact-redis", SMS_DELIVERY_REPORTS.key)
+        assert report["statusGroupName"] == "DELIVERED"
