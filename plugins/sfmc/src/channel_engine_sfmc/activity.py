@@ -18,9 +18,9 @@ from starlette.routing import Route
 
 from channel_engine import SUCCESS_STATUS, HostServices, Problem
 
-from .bodies import Refused, read_body
 from .config import BusinessUnit
 from .in_arguments import DesignError, ExecuteCall, build_message, unbound_placeholders
+from .journey_builder import LIFECYCLE, activity_config, verified_call
 from .units import Units, account_name
 
 log = logging.getLogger("channel_engine.sfmc")
@@ -39,50 +39,14 @@ def sent_key(activity_id: str, contact_key: str) -> str:
 
 
 def config_json(base: str, mid: str) -> dict[str, Any]:
-    root = f"{base}/sfmc/{mid}/message"
-
-    def endpoint(name: str) -> dict[str, Any]:
-        return {"url": f"{root}/{name}", "verb": "POST", "useJwt": True, "timeout": 10000}
-
-    return {
-        "workflowApiVersion": "1.1",
-        "metaData": {"icon": "images/icon.svg", "category": "message", "isConfigured": False},
-        "type": "REST",
-        "lang": {
-            "en-US": {
-                "name": "Infobip Message",
-                "description": "SMS, LMS, MMS, WhatsApp, Viber, "
-                "Kakao Alim, Kakao ChinguTalk and RCS through Channel Engine",
-            }
-        },
-        "arguments": {
-            "execute": {
-                "inArguments": [],
-                "outArguments": [],
-                "url": f"{root}/execute",
-                "verb": "POST",
-                "format": "json",
-                "useJwt": True,
-                "timeout": 10000,
-                "retryCount": 3,
-                "retryDelay": 1000,
-                "concurrentRequests": 5,
-            }
-        },
-        "configurationArguments": {name: endpoint(name) for name in ("save", "publish", "validate", "stop")},
-        "userInterfaces": {"configInspector": {"size": "scm-lg", "emptyIframe": True}},
-        "schema": {
-            "arguments": {
-                "execute": {
-                    "inArguments": [],
-                    "outArguments": [
-                        {"messageStatus": {"dataType": "Text", "direction": "out", "access": "visible"}},
-                        {"messageId": {"dataType": "Text", "direction": "out", "access": "visible"}},
-                    ],
-                }
-            }
-        },
-    }
+    return activity_config(
+        f"{base}/sfmc/{mid}/message",
+        name="Infobip Message",
+        description="SMS, LMS, MMS, WhatsApp, Viber, Kakao and RCS through Channel Engine",
+        category="message",
+        out_arguments=["messageStatus", "messageId"],
+        size="scm-lg",
+    )
 
 
 def design_problems(services: HostServices, unit: BusinessUnit, body: dict[str, Any]) -> list[str]:
@@ -112,21 +76,11 @@ def design_problems(services: HostServices, unit: BusinessUnit, body: dict[str, 
 def activity_routes(services: HostServices, units: Units) -> list[Route]:
     sent = services.data(SENT_NAMESPACE)
 
-    async def unit_and_body(request: Request) -> tuple[BusinessUnit, dict[str, Any]] | Response:
-        mid = request.path_params["mid"]
-        unit = await units.get(mid)
-        if unit is None:
-            return JSONResponse({"error": f"business unit {mid} is not configured"}, status_code=404)
-        try:
-            return unit, await read_body(request, unit)
-        except Refused as exc:
-            return JSONResponse({"error": exc.message}, status_code=exc.status)
-
     async def config(request: Request) -> Response:
         return JSONResponse(config_json(services.base_url, request.path_params["mid"]))
 
     async def lifecycle(request: Request) -> Response:
-        read = await unit_and_body(request)
+        read = await verified_call(request, units)
         if isinstance(read, Response):
             return read
         unit, body = read
@@ -138,7 +92,7 @@ def activity_routes(services: HostServices, units: Units) -> list[Route]:
         return JSONResponse({"success": True})
 
     async def execute(request: Request) -> Response:
-        read = await unit_and_body(request)
+        read = await verified_call(request, units)
         if isinstance(read, Response):
             return read
         unit, body = read
@@ -169,8 +123,5 @@ def activity_routes(services: HostServices, units: Units) -> list[Route]:
     return [
         Route("/{mid}/message/config.json", config, methods=["GET"]),
         Route("/{mid}/message/execute", execute, methods=["POST"]),
-        *(
-            Route(f"/{{mid}}/message/{name}", lifecycle, methods=["POST"])
-            for name in ("save", "publish", "validate", "stop")
-        ),
+        *(Route(f"/{{mid}}/message/{name}", lifecycle, methods=["POST"]) for name in LIFECYCLE),
     ]

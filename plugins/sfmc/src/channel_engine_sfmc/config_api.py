@@ -22,6 +22,7 @@ from channel_engine import HostServices
 
 from . import config
 from .config import BusinessUnit
+from .journey_builder import not_configured
 from .sfmc_api import SfmcApi
 from .units import Units
 
@@ -58,9 +59,7 @@ def config_routes(services: HostServices, units: Units, api: SfmcApi, http: http
             return refused
         unit = await units.get(request.path_params["mid"])
         if unit is None:
-            return JSONResponse(
-                {"error": f"business unit {request.path_params['mid']} is not configured"}, 404
-            )
+            return not_configured(request.path_params["mid"])
         return JSONResponse(unit.masked())
 
     async def put_unit(request: Request) -> Response:
@@ -108,9 +107,7 @@ def config_routes(services: HostServices, units: Units, api: SfmcApi, http: http
         if refused := denied(request):
             return refused
         if not await units.delete(request.path_params["mid"]):
-            return JSONResponse(
-                {"error": f"business unit {request.path_params['mid']} is not configured"}, 404
-            )
+            return not_configured(request.path_params["mid"])
         return Response(status_code=204)
 
     async def validate(request: Request) -> Response:
@@ -118,9 +115,7 @@ def config_routes(services: HostServices, units: Units, api: SfmcApi, http: http
             return refused
         unit = await units.get(request.path_params["mid"])
         if unit is None:
-            return JSONResponse(
-                {"error": f"business unit {request.path_params['mid']} is not configured"}, 404
-            )
+            return not_configured(request.path_params["mid"])
         checks = [await _check_sfmc(api, unit)]
         checks += [await _check_infobip(http, account) for account in unit.infobip_accounts]
         ok = all(c["ok"] for c in checks)

@@ -17,9 +17,9 @@ from starlette.routing import Route
 from channel_engine import HostServices
 
 from .activity import SENT_NAMESPACE, sent_key
-from .bodies import Refused, read_body
 from .data_extensions import UNIFIED_URL_TRACKING, VIBER_URL_TRACKING
 from .in_arguments import DesignError, ExecuteCall
+from .journey_builder import LIFECYCLE, activity_config, verified_call
 from .sink import ROWS_NAMESPACE, row_key
 from .units import Units
 
@@ -30,42 +30,14 @@ NOT_CLICKED = "NOT_CLICKED"
 
 
 def config_json(base: str, mid: str) -> dict[str, Any]:
-    root = f"{base}/sfmc/{mid}/reports"
-    out_arguments = [
-        {name: {"dataType": "Text", "direction": "out", "access": "visible"}}
-        for name in (*DELIVERY_FIELDS, *CLICK_FIELDS, "messageId")
-    ]
-    return {
-        "workflowApiVersion": "1.1",
-        "metaData": {"icon": "images/icon.svg", "category": "custom", "isConfigured": False},
-        "type": "REST",
-        "lang": {
-            "en-US": {
-                "name": "Infobip Reports",
-                "description": "Delivery, seen and click reports "
-                "of an Infobip message activity, for decision splits",
-            }
-        },
-        "arguments": {
-            "execute": {
-                "inArguments": [],
-                "outArguments": [],
-                "url": f"{root}/execute",
-                "verb": "POST",
-                "format": "json",
-                "useJwt": True,
-                "timeout": 10000,
-                "retryCount": 3,
-                "retryDelay": 1000,
-            }
-        },
-        "configurationArguments": {
-            name: {"url": f"{root}/{name}", "verb": "POST", "useJwt": True}
-            for name in ("save", "publish", "validate", "stop")
-        },
-        "userInterfaces": {"configInspector": {"size": "scm-md", "emptyIframe": True}},
-        "schema": {"arguments": {"execute": {"inArguments": [], "outArguments": out_arguments}}},
-    }
+    return activity_config(
+        f"{base}/sfmc/{mid}/reports",
+        name="Infobip Reports",
+        description="Delivery, seen and click reports of an Infobip message activity, for decision splits",
+        category="custom",
+        out_arguments=[*DELIVERY_FIELDS, *CLICK_FIELDS, "messageId"],
+        size="scm-md",
+    )
 
 
 def is_click_extension(key: str, click_key: str) -> bool:
@@ -98,22 +70,12 @@ def reports_routes(services: HostServices, units: Units) -> list[Route]:
     async def config(request: Request) -> Response:
         return JSONResponse(config_json(services.base_url, request.path_params["mid"]))
 
-    async def verified(request: Request) -> tuple[Any, dict[str, Any]] | Response:
-        mid = request.path_params["mid"]
-        unit = await units.get(mid)
-        if unit is None:
-            return JSONResponse({"error": f"business unit {mid} is not configured"}, status_code=404)
-        try:
-            return unit, await read_body(request, unit)
-        except Refused as exc:
-            return JSONResponse({"error": exc.message}, status_code=exc.status)
-
     async def lifecycle(request: Request) -> Response:
-        read = await verified(request)
+        read = await verified_call(request, units)
         return read if isinstance(read, Response) else JSONResponse({"success": True})
 
     async def execute(request: Request) -> Response:
-        read = await verified(request)
+        read = await verified_call(request, units)
         if isinstance(read, Response):
             return read
         unit, body = read
@@ -136,8 +98,5 @@ def reports_routes(services: HostServices, units: Units) -> list[Route]:
     return [
         Route("/{mid}/reports/config.json", config, methods=["GET"]),
         Route("/{mid}/reports/execute", execute, methods=["POST"]),
-        *(
-            Route(f"/{{mid}}/reports/{name}", lifecycle, methods=["POST"])
-            for name in ("save", "publish", "validate", "stop")
-        ),
+        *(Route(f"/{{mid}}/reports/{name}", lifecycle, methods=["POST"]) for name in LIFECYCLE),
     ]

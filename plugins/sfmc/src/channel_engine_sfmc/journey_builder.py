@@ -1,0 +1,70 @@
+"""What both activities share with Journey Builder: their config.json, and reading a verified call."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from .bodies import Refused, read_body
+from .config import BusinessUnit
+from .units import Units
+
+LIFECYCLE = ("save", "publish", "validate", "stop")
+
+
+def activity_config(
+    root: str, *, name: str, description: str, category: str, out_arguments: list[str], size: str
+) -> dict[str, Any]:
+    """A custom activity's config.json: every endpoint under `root`, JWT-signed, text outArguments."""
+    execute = {"url": f"{root}/execute", "verb": "POST", "format": "json", "useJwt": True, "timeout": 10000}
+    return {
+        "workflowApiVersion": "1.1",
+        "metaData": {"icon": "images/icon.svg", "category": category, "isConfigured": False},
+        "type": "REST",
+        "lang": {"en-US": {"name": name, "description": description}},
+        "arguments": {
+            "execute": {
+                "inArguments": [],
+                "outArguments": [],
+                **execute,
+                # 5xx and network errors only (an engine fault): contact data never gets a non-200.
+                "retryCount": 3,
+                "retryDelay": 1000,
+                "concurrentRequests": 5,
+            }
+        },
+        "configurationArguments": {
+            call: {"url": f"{root}/{call}", "verb": "POST", "useJwt": True, "timeout": 10000}
+            for call in LIFECYCLE
+        },
+        "userInterfaces": {"configInspector": {"size": size, "emptyIframe": True}},
+        "schema": {
+            "arguments": {
+                "execute": {
+                    "inArguments": [],
+                    "outArguments": [
+                        {out: {"dataType": "Text", "direction": "out", "access": "visible"}}
+                        for out in out_arguments
+                    ],
+                }
+            }
+        },
+    }
+
+
+def not_configured(mid: str) -> JSONResponse:
+    return JSONResponse({"error": f"business unit {mid} is not configured"}, status_code=404)
+
+
+async def verified_call(request: Request, units: Units) -> tuple[BusinessUnit, dict[str, Any]] | Response:
+    """The business unit named in the URL and the body it signed, or the answer that refuses the call."""
+    mid = request.path_params["mid"]
+    unit = await units.get(mid)
+    if unit is None:
+        return not_configured(mid)
+    try:
+        return unit, await read_body(request, unit)
+    except Refused as exc:
+        return JSONResponse({"error": exc.message}, status_code=exc.status)
