@@ -2,6 +2,8 @@
 
     python3 dev.py bench [--quick]
     python3 dev.py bench --scale [--quick]     scale-out and memory instead (bench/scale.py)
+    python3 dev.py bench --sfmc [--quick]      only SFMC's JWT-signed execute (bench/sfmc_execute.py), which
+                                               the default run also runs last
 
 Every figure is compared with a baseline measured in the same run on the same machine, because the machine
 is shared and noisy: the ratio is the result, the absolute numbers are context. Results are written to
@@ -187,11 +189,18 @@ def main() -> int:
     parser.add_argument(
         "--scale", action="store_true", help="run bench/scale.py (processes and memory) instead"
     )
+    parser.add_argument(
+        "--sfmc", action="store_true", help="only run bench/sfmc_execute.py (SFMC execute, latency)"
+    )
     args = parser.parse_args()
     if args.scale:
         from scale import main as scale_out
 
         return scale_out(["--quick"] if args.quick else [])
+    from sfmc_execute import main as sfmc_execute
+
+    if args.sfmc:
+        return sfmc_execute(["--quick"] if args.quick else [])
     scale = 0.2 if args.quick else 1.0
     rows = []
     for batch, connections in ((1, 16), (100, 8), (1000, 4)):
@@ -205,7 +214,7 @@ def main() -> int:
     e2e = asyncio.run(end_to_end(int(50_000 * scale), 1000))
     print(f"end to end: {e2e['messages']:,} SMS in {e2e['seconds']:.1f} s = {e2e['per_second']:,.0f} SMS/s")
     write_results(rows, e2e)
-    return 0
+    return sfmc_execute(["--quick"] if args.quick else [])  # adds its rows to bench/results.md
 
 
 def write_results(rows: list, e2e: dict) -> None:
