@@ -9,6 +9,7 @@ message id and nothing is sent twice.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -17,6 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from channel_engine import SUCCESS_STATUS, HostServices, Problem
+from channel_engine.hosting import refuses
 
 from .config import BusinessUnit
 from .in_arguments import DesignError, ExecuteCall, build_message, unbound_placeholders
@@ -109,13 +111,19 @@ def activity_routes(services: HostServices, units: Units) -> list[Route]:
             return JSONResponse({"messageStatus": f"Error: {exc}", "messageId": ""})
         if chosen is not None:
             await units.use_account(unit.mid, chosen)
+        problems = services.check(message)
+        if refuses(problems):  # judged before anything is written: a refused contact costs no write
+            return JSONResponse({"messageStatus": message_status(problems), "messageId": ""})
         try:
-            verdict = (await services.submit([message]))[0]
-            if verdict.accepted:
-                await sent.put(sent_key(call.activity_id, call.contact_key), message.id.encode(), SENT_TTL)
+            # The message and Get Reports' lookup are written at once, so they share one commit.
+            submitted, _ = await asyncio.gather(
+                services.submit([message]),
+                sent.put(sent_key(call.activity_id, call.contact_key), (message.id or "").encode(), SENT_TTL),
+            )
         except Exception as exc:  # the engine's own fault: 5xx, which Journey Builder retries
             log.error("execute for business unit %s failed: %s: %s", unit.mid, type(exc).__name__, exc)
             return JSONResponse({"error": "the engine could not store the message; it will be retried"}, 503)
+        verdict = submitted[0]
         if not verdict.accepted:
             return JSONResponse({"messageStatus": message_status(verdict.problems), "messageId": ""})
         return JSONResponse({"messageStatus": SUCCESS_STATUS, "messageId": verdict.id})
