@@ -7,6 +7,7 @@ for a channel that brings no parser of its own.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from .models import Money, ProviderRequest, Report, ReportKind, SendOutcome
@@ -136,6 +137,33 @@ def webhook_results(label: str, kind: str, payload: dict[str, Any]) -> list[dict
         if not entry.get("messageId"):
             raise ValueError(f"results[{i}] of {label} {kind} webhook has no messageId")
     return results
+
+
+EntryReader = Callable[[str, int, dict[str, Any]], Report]
+WEBHOOK_KINDS = ("reports", "clicks", "inbound")
+
+
+def read_webhook(
+    channel: str,
+    kind: str,
+    payload: Any,
+    *,
+    label: str,
+    name: str,
+    outbound: EntryReader,
+    inbound: EntryReader,
+) -> list[Report]:
+    """The reports in one webhook body of a channel with all three webhooks: a flat click notification,
+    or `results[]` entries read one by one with `outbound(channel, index, entry)` (delivery and seen
+    reports) or `inbound(...)`. `label` names a body in error sentences ("an SMS"), `name` the channel."""
+    body = webhook_object(label, kind, payload)
+    if kind == "clicks":
+        return [checked_click_report(channel, label, body)]
+    readers = {"reports": outbound, "inbound": inbound}
+    if kind not in readers:
+        raise ValueError(f"{name} has no {kind!r} webhook; its webhooks are {', '.join(WEBHOOK_KINDS)}")
+    read = readers[kind]
+    return [read(channel, i, entry) for i, entry in enumerate(webhook_results(label, kind, body))]
 
 
 def checked_click_report(channel: str, label: str, payload: dict[str, Any]) -> Report:

@@ -20,24 +20,16 @@ from __future__ import annotations
 from typing import Any
 
 from channel_engine import Report, inbound_message, outbound_report
-from channel_engine.reports import checked_click_report, webhook_object, webhook_results
+from channel_engine.reports import read_webhook
 
-KINDS = ("reports", "clicks", "inbound")
 LABEL = "an RCS"  # how error sentences name a body of this channel
 
 
 def normalize(channel: str, kind: str, payload: Any) -> list[Report]:
-    body = webhook_object(LABEL, kind, payload)
-    if kind == "clicks":
-        return [checked_click_report(channel, LABEL, body)]
-    if kind == "reports":
-        return [_outbound(channel, i, entry) for i, entry in enumerate(webhook_results(LABEL, kind, body))]
-    if kind == "inbound":
-        entries = body.get("results")
-        if isinstance(entries, list):  # typing and conversation-started events: no messageId, no report
-            body = {**body, "results": [e for e in entries if not _is_event(e)]}
-        return [_inbound(channel, i, entry) for i, entry in enumerate(webhook_results(LABEL, kind, body))]
-    raise ValueError(f"RCS has no {kind!r} webhook; its webhooks are {', '.join(KINDS)}")
+    entries = payload.get("results") if kind == "inbound" and isinstance(payload, dict) else None
+    if isinstance(entries, list):  # typing and conversation-started events: no messageId, no report
+        payload = {**payload, "results": [e for e in entries if not _is_event(e)]}
+    return read_webhook(channel, kind, payload, label=LABEL, name="RCS", outbound=_outbound, inbound=_inbound)
 
 
 def _is_event(entry: Any) -> bool:

@@ -20,21 +20,15 @@ from __future__ import annotations
 from typing import Any
 
 from channel_engine import Report, inbound_message, outbound_report
-from channel_engine.reports import checked_click_report, webhook_object, webhook_results
+from channel_engine.reports import read_webhook
 
-KINDS = ("reports", "clicks", "inbound")
 LABEL = "a Viber"  # how error sentences name a body of this channel
 
 
 def normalize(channel: str, kind: str, payload: Any) -> list[Report]:
-    body = webhook_object(LABEL, kind, payload)
-    if kind == "clicks":
-        return [checked_click_report(channel, LABEL, body)]
-    if kind == "reports":
-        return [_outbound(channel, i, entry) for i, entry in enumerate(webhook_results(LABEL, kind, body))]
-    if kind == "inbound":
-        return [_inbound(channel, i, entry) for i, entry in enumerate(webhook_results(LABEL, kind, body))]
-    raise ValueError(f"Viber has no {kind!r} webhook; its webhooks are {', '.join(KINDS)}")
+    return read_webhook(
+        channel, kind, payload, label=LABEL, name="Viber", outbound=_outbound, inbound=_inbound
+    )
 
 
 def _outbound(channel: str, index: int, entry: dict[str, Any]) -> Report:
