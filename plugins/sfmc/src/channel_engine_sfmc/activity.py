@@ -51,7 +51,7 @@ def config_json(base: str, mid: str) -> dict[str, Any]:
     )
 
 
-def design_problems(services: HostServices, unit: BusinessUnit, body: dict[str, Any]) -> list[str]:
+def design_problems(unit: BusinessUnit, body: dict[str, Any]) -> list[str]:
     """What is wrong with an activity's saved configuration, when the lifecycle call carries it."""
     raw = (((body.get("arguments") or {}).get("execute") or {}).get("inArguments")) or body.get("inArguments")
     if raw is None:
@@ -86,7 +86,7 @@ def activity_routes(services: HostServices, units: Units) -> list[Route]:
         if isinstance(read, Response):
             return read
         unit, body = read
-        problems = design_problems(services, unit, body)
+        problems = design_problems(unit, body)
         if problems:
             return JSONResponse(
                 {"error": "the activity's configuration is not valid", "problems": problems}, 400

@@ -47,7 +47,7 @@ class ReportSink:
         self.http = http
         self.rows = services.data(ROWS_NAMESPACE)
         self.batcher = Batcher(self._flush)
-        self._locks: dict[str, asyncio.Lock] = {}
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}  # per message: the lock, its users
 
     # -- which extension a report goes to ------------------------------------------------------------
 
@@ -99,15 +99,22 @@ class ReportSink:
             return row
         if report.kind == "INBOUND":
             return r.inbound_row(report, message)
-        lock = self._locks.setdefault(report.message_id or "", asyncio.Lock())
-        async with lock:
-            stored = await self.rows.get_json(row_key(key, report.message_id or "")) or {}
-            fresh = r.seen_row(report) if report.kind == "SEEN" else r.delivery_row(report, message)
-            if report.kind != "SEEN" and stored.get("seenAt"):
-                fresh["seenAt"] = stored["seenAt"]
-            row = stored | {k: v for k, v in fresh.items() if v is not None}
-            await self.rows.put_json(row_key(key, report.message_id or ""), row, ROW_TTL)
-        self._locks.pop(report.message_id or "", None)
+        message_id = report.message_id or ""
+        lock, users = self._locks.get(message_id) or (asyncio.Lock(), 0)
+        self._locks[message_id] = (lock, users + 1)
+        try:
+            async with lock:  # a delivery and a seen report of one message merge one after the other
+                stored = await self.rows.get_json(row_key(key, message_id)) or {}
+                fresh = r.seen_row(report) if report.kind == "SEEN" else r.delivery_row(report, message)
+                row = stored | {k: v for k, v in fresh.items() if v is not None}  # keeps a stored seenAt
+                await self.rows.put_json(row_key(key, message_id), row, ROW_TTL)
+        finally:
+            # The lock is dropped only when nobody holds or awaits it, so a waiter never meets a new one.
+            lock, users = self._locks[message_id]
+            if users == 1:
+                del self._locks[message_id]
+            else:
+                self._locks[message_id] = (lock, users - 1)
         return row if row.get("statusName") else None
 
     async def _write(
