@@ -134,14 +134,15 @@ class FakeSfmc:
 
     async def wait_for_rows(self, de_key: str, count: int, timeout: float = 10.0) -> list[dict]:
         """The data extension's rows once there are at least `count`; TimeoutError after `timeout`."""
-        await self._wait(lambda: len(self._rows.get(de_key, [])) >= count, timeout)
+        await self.wait_until(lambda: len(self._rows.get(de_key, [])) >= count, timeout)
         return self.rows(de_key)
 
     async def wait_for_events(self, count: int, timeout: float = 10.0) -> list[dict]:
-        await self._wait(lambda: len(self.events) >= count, timeout)
+        await self.wait_until(lambda: len(self.events) >= count, timeout)
         return list(self.events)
 
-    async def _wait(self, done: Callable[[], bool], timeout: float) -> None:
+    async def wait_until(self, done: Callable[[], bool], timeout: float = 10.0) -> None:
+        """Return once `done()` holds (checked after every change); TimeoutError after `timeout`."""
         async with asyncio.timeout(timeout), self._changed:
             await self._changed.wait_for(done)
 

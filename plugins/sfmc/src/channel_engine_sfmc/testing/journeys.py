@@ -92,7 +92,7 @@ class Journey:
 
     async def wait_for_row(self, extension: str, predicate: Any, timeout: float = 10.0) -> dict[str, Any]:
         """The first row of `extension` that satisfies `predicate`, once there is one."""
-        await self.sfmc._wait(lambda: any(predicate(row) for row in self.sfmc.rows(extension)), timeout)
+        await self.sfmc.wait_until(lambda: any(predicate(row) for row in self.sfmc.rows(extension)), timeout)
         return next(row for row in self.sfmc.rows(extension) if predicate(row))
 
     async def configure(self, **changes: Any) -> httpx.Response:
