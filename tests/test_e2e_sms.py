@@ -7,6 +7,8 @@ from __future__ import annotations
 import pytest
 
 from channel_engine import OutboundMessage, hookimpl
+from channel_engine.testing.harness import run_engine
+from channel_engine.testing.recorder import RecordingHost
 
 
 def sms(destination: str, text: str = "Hello from the tests", **extra: object) -> dict:
@@ -32,6 +34,24 @@ async def test_a_message_is_delivered_and_its_report_reaches_the_host(engine_har
     assert view["statusName"] == "DELIVERED_TO_HANDSET"
     assert [e["event"] for e in view["timeline"]] == ["ACCEPTED", "SENT", "DELIVERY"]
     assert view["messageCount"] == 1
+
+
+async def test_a_host_that_asks_hears_when_infobip_accepts_its_message(tmp_path):
+    async with run_engine(tmp_path, RecordingHost(sent_reports=True)) as h:
+        mid = await h.send(sms("41793026727", text="x" * 200))  # two parts
+        final = await h.recorder.wait_final(mid)
+        kinds = [r.kind for r in h.recorder.reports if r.message_id == mid]
+        assert kinds.index("SENT") < kinds.index("DELIVERY")
+        sent = next(r for r in h.recorder.reports if r.kind == "SENT")
+        assert (sent.status_group, sent.status_name, sent.message_count) == ("PENDING", "PENDING_ACCEPTED", 2)
+        assert (sent.channel, sent.to) == ("sms", "41793026727")
+        assert final.status_name == "DELIVERED_TO_HANDSET"
+
+
+async def test_a_host_that_does_not_ask_gets_no_sent_report(engine_harness):
+    mid = await engine_harness.send(sms("41793026727"))
+    await engine_harness.recorder.wait_final(mid)
+    assert [r.kind for r in engine_harness.recorder.reports] == ["DELIVERY"]
 
 
 @pytest.mark.parametrize(

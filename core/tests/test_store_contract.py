@@ -744,6 +744,47 @@ async def test_mark_failed_owes_the_host_a_failed_report(store: Store) -> None:
     assert failed[0].message is not None and failed[0].message.host == crm
 
 
+async def test_mark_sent_owes_a_sent_report_only_to_the_hosts_that_asked(store: Store) -> None:
+    crm = HostRef(name="crm", context={"campaign": "c1"})
+    other = HostRef(name="other")
+    api = HostRef(name="api")  # no notifyUrl: it wants no reports, even when named
+    await store.enqueue([msg("m1", host=crm), msg("m2", host=other), msg("m3", host=api)], 0.0)
+    await store.enqueue([msg("m4", host=crm)], 0.0)
+    await store.claim(0.0, 10, 30.0)
+    await store.record_reports([report("m4")], 1.0)  # final before the send answer: no SENT owed
+    before = len(await store.claim_outbox(1.5, 10, 0.0))  # m4's delivery report, visible again at once
+
+    outcome = SendOutcome("m1", True, "PENDING", "PENDING_ACCEPTED", 26, "Message sent to next instance", 2)
+    others = [SendOutcome(mid, True, "PENDING", "PENDING_ACCEPTED") for mid in ("m2", "m3", "m4")]
+    await store.mark_sent([outcome, *others], 2.0, frozenset({"crm", "api"}))
+
+    items = await store.claim_outbox(3.0, 10, 30.0)
+    sent_items = [i for i in items if i.report.kind == "SENT"]
+    assert len(items) - len(sent_items) == before
+    assert [(i.host, i.report.message_id) for i in sent_items] == [("crm", "m1")]
+    got = sent_items[0].report
+    assert (got.channel, got.to, got.status_group, got.status_name, got.status_id, got.message_count) == (
+        "sms",
+        "41790000001",
+        "PENDING",
+        "PENDING_ACCEPTED",
+        26,
+        2,
+    )
+    assert sent_items[0].message is not None and sent_items[0].message.host == crm
+    assert await state_of(store, "m1") == "SENT"
+
+
+async def test_mark_sent_without_report_hosts_owes_nothing(store: Store) -> None:
+    await store.enqueue([msg("m1", host=HostRef(name="crm"))], 0.0)
+    await store.claim(0.0, 10, 30.0)
+
+    await store.mark_sent([SendOutcome("m1", True, "PENDING", "PENDING_ACCEPTED")], 2.0)
+
+    assert await store.claim_outbox(3.0, 10, 30.0) == []
+    assert await state_of(store, "m1") == "SENT"
+
+
 async def test_retry_later_does_not_requeue_a_message_that_was_sent(store: Store) -> None:
     await sent(store, "m1")
     await store.record_reports([report("m1")], 1.0)

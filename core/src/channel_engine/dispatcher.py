@@ -105,6 +105,8 @@ class Dispatcher:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._in_flight: set[asyncio.Task[None]] = set()
+        # Hosts that asked to hear when Infobip accepts their messages (a SENT report in their outbox).
+        self.sent_report_hosts = frozenset(h.name for h in plugins.hosts.values() if h.sent_reports)
 
     # -- lifecycle -----------------------------------------------------------------------------------
 
@@ -220,7 +222,7 @@ class Dispatcher:
                 failed.append((outcome.message_id, _reason(outcome)))
         unanswered = [mid for mid in request.message_ids if mid not in answered]
         if sent:
-            await self.store.mark_sent(sent, now)
+            await self.store.mark_sent(sent, now, self.sent_report_hosts)
             self.metrics.sent += len(sent)
         if failed:
             await self.store.mark_failed(failed, now)

@@ -15,7 +15,7 @@ TimeUnit = Literal["MINUTE", "HOUR", "DAY"]
 ValidityUnit = Literal["SECONDS", "MINUTES", "HOURS"]
 # FAILED is ours, not Infobip's: the engine could not hand the message to Infobip at all (a permanent 4xx,
 # a refusal at submit, or retries given up); `error_description` says why.
-ReportKind = Literal["DELIVERY", "SEEN", "CLICK", "INBOUND", "FAILED"]
+ReportKind = Literal["DELIVERY", "SEEN", "CLICK", "INBOUND", "FAILED", "SENT"]
 
 SECONDS_PER_UNIT: dict[str, int] = {"MINUTE": 60, "HOUR": 3600, "DAY": 86400}
 CALLBACK_DATA_MAX = 4000
@@ -107,7 +107,8 @@ class Money(Struct, omit_defaults=True, rename="camel"):
 
 class Report(Struct, omit_defaults=True, rename="camel"):
     """One normalized event: a delivery, seen or click report or an inbound message from Infobip, or the
-    engine's own FAILED when a message never got to Infobip.
+    engine's own FAILED when a message never got to Infobip, or SENT when Infobip accepted it (only for
+    hosts registered with `sent_reports`).
 
     It keeps Infobip's own status and error vocabulary (group and name) so hosts can show them unchanged,
     and the raw payload entry it came from.

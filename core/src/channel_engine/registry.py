@@ -25,4 +25,7 @@ class Host:
 
     name: str
     description: str = ""
+    # True: the host also gets a SENT report when Infobip accepts each of its messages (Bloomreach tracks
+    # "enqueued"); others hear only of what Infobip reports later, and of failures.
+    sent_reports: bool = False
     plugin: str = field(default="", compare=False)

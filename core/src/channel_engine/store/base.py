@@ -63,8 +63,14 @@ class Store(ABC):
         flight are theirs); it returns how many it made due, 0 when it was not alone."""
 
     @abstractmethod
-    async def mark_sent(self, outcomes: list[SendOutcome], now: float) -> None:
-        """The provider accepted these messages: SENT, with the provider's status in the timeline."""
+    async def mark_sent(
+        self, outcomes: list[SendOutcome], now: float, report_hosts: frozenset[str] = frozenset()
+    ) -> None:
+        """The provider accepted these messages: SENT, with the provider's status in the timeline.
+
+        Each one whose host is in `report_hosts`, that `wants_reports` and has no final status yet, gets an
+        outbox item in the same transaction: a Report of kind SENT with the message's channel, id and
+        destination and the provider's status group, name and message count."""
 
     @abstractmethod
     async def mark_failed(self, failures: list[tuple[str, str]], now: float) -> None:

@@ -75,6 +75,23 @@ def speed_key(message: OutboundMessage) -> tuple[str | None, float]:
     return f"{group}|{limit.amount}|{limit.time_unit}", limit.interval_seconds
 
 
+def sent_report(outcome: SendOutcome, channel: str, destination: str | None) -> bytes:
+    """The SENT report a host registered with `sent_reports` is owed when Infobip accepts its message."""
+    return encode(
+        Report(
+            kind="SENT",
+            channel=channel,
+            message_id=outcome.message_id,
+            to=destination,
+            status_group=outcome.status_group,
+            status_name=outcome.status_name,
+            status_id=outcome.status_id,
+            status_description=outcome.description,
+            message_count=outcome.message_count,
+        )
+    )
+
+
 def failed_report(message_id: str, channel: str, destination: str | None, reason: str) -> bytes:
     """The FAILED report a host is owed for its message that failed for good (encoded)."""
     return encode(

@@ -46,6 +46,7 @@ from .records import (
     report_line,
     retry_line,
     sent_line,
+    sent_report,
     speed_key,
     stats_by_state,
     timeline_line,
@@ -204,13 +205,26 @@ class RedisStore(Store):
         ours = f"{CLIENT_NAME}:{self.prefix}:"
         return any(c.get("name", "").startswith(ours) and c["name"] != ours + self.instance for c in clients)
 
-    async def mark_sent(self, outcomes: list[SendOutcome], now: float) -> None:
-        args: list[Any] = []
-        for o in outcomes:
+    async def mark_sent(
+        self, outcomes: list[SendOutcome], now: float, report_hosts: frozenset[str] = frozenset()
+    ) -> None:
+        if not outcomes:
+            return
+        owed: list[bytes | str] = [""] * len(outcomes)
+        if report_hosts:  # channel, destination and host never change after enqueue: read them first
+            async with self.client.pipeline(transaction=False) as pipe:
+                for o in outcomes:
+                    pipe.hmget(self._key("m", o.message_id), "ch", "dst", "host", "w")
+                fields = await pipe.execute()
+            for i, (o, (channel, destination, host, wants)) in enumerate(zip(outcomes, fields, strict=True)):
+                if _text(host) in report_hosts and _text(wants) == "1":
+                    owed[i] = sent_report(o, _text(channel) or "", _text(destination) or None)
+        args: list[Any] = [now]
+        for o, report in zip(outcomes, owed, strict=True):
             count = "" if o.message_count is None else o.message_count
             args += [o.message_id, o.status_group or "", o.status_name or "", count, sent_line(o, now)]
-        if args:
-            await self._run("MARK_SENT", *args)
+            args.append(report)
+        await self._run("MARK_SENT", *args)
 
     async def mark_failed(self, failures: list[tuple[str, str]], now: float) -> None:
         if not failures:

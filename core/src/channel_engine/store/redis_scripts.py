@@ -102,12 +102,17 @@ end
 return #ids
 """
 
-# ARGV: P, then 5 per message: id, status group, status name, message count or '', timeline line
+# ARGV: P, now, then 6 per message: id, status group, status name, message count or '', timeline line, and
+# the SENT report its host is owed or ''
 MARK_SENT = """
-for i = 2, #ARGV, 5 do
+local now = tonumber(ARGV[2])
+for i = 3, #ARGV, 6 do
   local id = ARGV[i]
   local st, fin = unpack(redis.call('HMGET', msg(id), 'st', 'fin'))
   if st then
+    if ARGV[i + 5] ~= '' and fin ~= '1' then
+      add_outbox(redis.call('HGET', msg(id), 'host'), now, id, ARGV[i + 5])
+    end
     if st == 'QUEUED' or st == 'SENDING' then move(id, 'SENT') end
     if fin ~= '1' then redis.call('HSET', msg(id), 'sg', ARGV[i + 1], 'sn', ARGV[i + 2]) end
     if ARGV[i + 3] ~= '' then redis.call('HSET', msg(id), 'mc', ARGV[i + 3]) end

@@ -41,6 +41,7 @@ from .records import (
     failed_report,
     retry_line,
     sent_line,
+    sent_report,
     speed_key,
     stats_by_state,
     timeline_line,
@@ -86,6 +87,10 @@ _FAILED = (
     "timeline = timeline || ? WHERE id = ?"
 )
 # Messages about to fail that owe their host a FAILED report: they want reports and are not final yet.
+_OWED_SENT_REPORTS = (
+    "SELECT id, channel, destination, host FROM messages WHERE id IN (SELECT value FROM json_each(?)) "
+    "AND host IN (SELECT value FROM json_each(?)) AND wants_reports AND NOT final"
+)
 _OWED_FAILURE_REPORTS = (
     "SELECT id, channel, destination, host FROM messages "
     "WHERE id IN (SELECT value FROM json_each(?)) AND wants_reports AND NOT final AND state != 'FAILED'"
@@ -206,13 +211,15 @@ class SQLiteStore(Store):
             # Another process on this file has its own messages in flight: leave them to their leases.
             return await self._write(_recover, now) if alone else 0
 
-    async def mark_sent(self, outcomes: list[SendOutcome], now: float) -> None:
+    async def mark_sent(
+        self, outcomes: list[SendOutcome], now: float, report_hosts: frozenset[str] = frozenset()
+    ) -> None:
         rows = [
             (o.status_group, o.status_name, o.message_count, sent_line(o, now), o.message_id)
             for o in outcomes
         ]
         if rows:
-            await self._write(_executemany, _SENT, rows)
+            await self._write(_sent, rows, outcomes if report_hosts else [], report_hosts, now)
 
     async def mark_failed(self, failures: list[tuple[str, str]], now: float) -> None:
         rows = [(reason, failed_line(reason, now), mid) for mid, reason in failures]
@@ -348,6 +355,23 @@ def _claim(conn: sqlite3.Connection, now: float, limit: int, until: float) -> li
     del rows[limit:]
     conn.executemany(_TAKE, [(until, row[0]) for row in rows])
     return [(row[2], row[3] + 1) for row in rows]
+
+
+def _sent(
+    conn: sqlite3.Connection,
+    rows: list[tuple[Any, ...]],
+    outcomes: list[SendOutcome],
+    hosts: frozenset[str],
+    now: float,
+) -> None:
+    if outcomes:  # read before the update: a message that is final now gets no SENT report
+        by_id = {o.message_id: o for o in outcomes}
+        owed = conn.execute(_OWED_SENT_REPORTS, (json_list(by_id), json_list(hosts))).fetchall()
+        conn.executemany(
+            INSERT_OUTBOX,
+            [(host, now, mid, sent_report(by_id[mid], channel, dst)) for mid, channel, dst, host in owed],
+        )
+    conn.executemany(_SENT, rows)
 
 
 def _fail(conn: sqlite3.Connection, rows: list[tuple[str, str, str]], now: float) -> None:

@@ -44,8 +44,10 @@ class Harness:
 
 @contextlib.asynccontextmanager
 async def run_engine(data_dir: Path, *plugins: object, **settings: Any) -> AsyncIterator[Harness]:
-    """An engine with the installed plugins plus `plugins` and a RecordingHost, on a loopback port."""
-    recorder = RecordingHost()
+    """An engine with the installed plugins plus `plugins` and a RecordingHost (the one among `plugins`, or a
+    new one), on a loopback port."""
+    recorder = next((p for p in plugins if isinstance(p, RecordingHost)), None) or RecordingHost()
+    plugins = tuple(p for p in plugins if p is not recorder)
     sock = bind()
     config = replace(Settings(data_dir=data_dir, port=sock.getsockname()[1]), **settings)
     engine = Engine(

@@ -19,14 +19,15 @@ class RecordingHost:
     __name__ = "recording-host"
     name = "recorder"
 
-    def __init__(self) -> None:
+    def __init__(self, *, sent_reports: bool = False) -> None:
+        self.sent_reports = sent_reports  # also hear when Infobip accepts each message (SENT reports)
         self.reports: list[Report] = []
         self.failures_left = 0  # answer this many deliveries with an error first (a host that is down)
         self._waiters: list[tuple[Predicate, asyncio.Future[Report]]] = []
 
     @hookimpl
     def register_hosts(self, register: Callable[[Host], None]) -> None:
-        register(Host(self.name, "records reports for tests"))
+        register(Host(self.name, "records reports for tests", sent_reports=self.sent_reports))
 
     @hookimpl
     def deliver_report(
