@@ -3,7 +3,8 @@
 This module is the public API that plugins may use; everything else is internal.
 """
 
-from . import checks, envelope, hosting
+from . import checks, documents, envelope, hosting
+from .batching import Batcher
 from .channel_plugin import ChannelPlugin
 from .errors import ChannelEngineError, ConfigError, PluginError, ProviderError
 from .hookspecs import hookimpl
@@ -30,6 +31,7 @@ from .reports import click_report, inbound_message, outbound_report, parse_send_
 __all__ = [
     "MESSAGE_STATUS",
     "SUCCESS_STATUS",
+    "Batcher",
     "Channel",
     "ChannelEngineError",
     "ChannelPlugin",
@@ -54,6 +56,7 @@ __all__ = [
     "WebhookUrls",
     "checks",
     "click_report",
+    "documents",
     "envelope",
     "hookimpl",
     "hosting",

@@ -15,10 +15,9 @@ from typing import Any
 
 import httpx
 
-from channel_engine import HostServices, OutboundMessage, Report
+from channel_engine import Batcher, HostServices, OutboundMessage, Report
 
 from . import rows as r
-from .batching import Batcher
 from .config import BusinessUnit
 from .data_extensions import (
     BY_KEY,

@@ -1,4 +1,5 @@
-"""Rows that arrive together leave together.
+"""Rows that arrive together leave together: for host plugins that write reports back in batches (SFMC
+data extension rows, Bloomreach tracking commands).
 
 The engine hands a host its reports many at a time, concurrently. Each `add` joins the open batch of its
 destination and waits for that batch's one request; the batch goes out `linger` seconds after its first
