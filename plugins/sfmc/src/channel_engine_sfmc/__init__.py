@@ -28,6 +28,7 @@ class SfmcPlugin:
     def register_host_apps(self, register: Any, services: HostServices) -> None:
         from .activity import activity_routes
         from .config_api import config_routes
+        from .inspector import inspector_routes
         from .reports_activity import reports_routes
         from .sfmc_api import SfmcApi
         from .sink import ReportSink
@@ -46,6 +47,7 @@ class SfmcPlugin:
             *config_routes(services, units, api, http),
             *activity_routes(services, units),
             *reports_routes(services, units),
+            *inspector_routes(services, units, http),
         ]
         register(HostApp("/sfmc", routes, stop=stop))
 

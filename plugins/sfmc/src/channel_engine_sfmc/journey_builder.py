@@ -39,7 +39,8 @@ def activity_config(
             call: {"url": f"{root}/{call}", "verb": "POST", "useJwt": True, "timeout": 10000}
             for call in LIFECYCLE
         },
-        "userInterfaces": {"configInspector": {"size": size, "emptyIframe": True}},
+        # Journey Builder loads the inspector page from `{root}/index.html` (served by inspector.py).
+        "userInterfaces": {"configInspector": {"size": size}},
         "schema": {
             "arguments": {
                 "execute": {

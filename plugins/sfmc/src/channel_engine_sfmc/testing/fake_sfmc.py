@@ -4,6 +4,7 @@
     PUT|POST /data/v1/async/dataextensions/key:{key}/rows  upsert | insert rows -> 202 {"requestId"}
     POST /interaction/v1/events                            Journey API event -> 201 {"eventInstanceId"}
     POST /Service.asmx                                     SOAP Create of DataExtension objects
+    GET /v2/userinfo                                       who a token belongs to (user, business unit)
 
 One process serves the auth, REST and SOAP hosts alike. Where SFMC only reports a bad row later (the async
 rows API checks rows after it queued them), the fake refuses the request at once with a 400 naming the
@@ -14,6 +15,7 @@ column, so tests see a wrong column mapping where it happens.
         creds = fake.credentials()
         ...
         rows = await fake.wait_for_rows("SMS_Delivery_Reports", 3)
+        token = fake.user_token("100000001")   # a Journey Builder user's fuel2token, for /v2/userinfo
 """
 
 from __future__ import annotations
@@ -95,6 +97,8 @@ class FakeSfmc:
         self.requests: list[tuple[str, str]] = []  # (method, path), every call, refused ones too
         self._rows: dict[str, list[dict]] = {}
         self._tokens: dict[str, float] = {}  # token -> when it expires
+        self._user_tokens: dict[str, tuple[str, float]] = {}  # Journey Builder users' tokens -> (MID, expiry)
+        self.userinfo_calls = 0
         self._changed = asyncio.Condition()
         guarded = self._guarded
         self.app = Starlette(
@@ -103,6 +107,7 @@ class FakeSfmc:
                 Route(ROWS_PATH, guarded(self._write_rows), methods=["PUT", "POST"]),
                 Route("/interaction/v1/events", guarded(self._event), methods=["POST"]),
                 Route("/Service.asmx", guarded(self._soap), methods=["POST"]),
+                Route("/v2/userinfo", guarded(self._userinfo), methods=["GET"]),
             ]
         )
 
@@ -128,6 +133,15 @@ class FakeSfmc:
     def revoke_tokens(self) -> None:
         """Every token issued so far is refused from now on, as after an early revocation."""
         self._tokens.clear()
+        self._user_tokens.clear()
+
+    def user_token(self, mid: str | None = None, lifetime: float | None = None) -> str:
+        """A token of a Marketing Cloud user signed in to business unit `mid` (this fake's by default), as
+        Journey Builder hands it to an activity's page (`requestedTokens.fuel2token`)."""
+        token = secrets.token_urlsafe(24)
+        expiry = self.clock() + (self.token_lifetime if lifetime is None else lifetime)
+        self._user_tokens[token] = (mid or self.mid, expiry)
+        return token
 
     def rows(self, de_key: str) -> list[dict]:
         return [dict(row) for row in self._rows.get(de_key, [])]
@@ -187,6 +201,48 @@ class FakeSfmc:
                 "scope": "data_extensions_read data_extensions_write journeys_execute",
                 "soap_instance_url": f"{self.url}/",
                 "rest_instance_url": f"{self.url}/",
+            }
+        )
+
+    async def _userinfo(self, request: Request) -> Response:
+        """`GET /v2/userinfo`: the user and account of a token, in the documented answer's shape."""
+        self.userinfo_calls += 1
+        token = self._bearer(request)
+        now = self.clock()
+        if token in self._user_tokens and self._user_tokens[token][1] > now:
+            mid, expiry = self._user_tokens[token]
+            name = "jb-user"
+        elif self._valid(token):
+            mid, expiry, name = self.mid, self._tokens[token or ""], "api-integration"
+        else:
+            return JSONResponse(NOT_AUTHORIZED, status_code=401)
+        zone = {"longName": "(GMT) Dublin, Edinburgh, Lisbon, London *", "shortName": "GMT+0", "offset": 0,
+                "dst": True}  # fmt: skip
+        return JSONResponse(
+            {
+                "exp": int(expiry),
+                "iss": "https://mc.exacttarget.com",
+                "user": {
+                    "sub": "10654321",
+                    "name": name,
+                    "preferred_username": name,
+                    "email": f"{name}@example.com",
+                    "locale": "en-GB",
+                    "zoneinfo": "Europe/London",
+                    "timezone": zone,
+                },
+                "organization": {
+                    "member_id": int(mid),
+                    "enterprise_id": int(self.mid),
+                    "enterprise_name": "Fake enterprise",
+                    "account_type": "enterprise",
+                    "stack_key": "S1",
+                    "region": "NA1",
+                    "locale": "en-US",
+                    "zoneinfo": "Europe/London",
+                    "timezone": zone,
+                },
+                "rest": {"rest_instance_url": f"{self.url}/", "soap_instance_url": f"{self.url}/"},
             }
         )
 
