@@ -11,6 +11,7 @@ import msgspec
 
 from ..errors import ChannelEngineError
 from ..models import MessageState, OutboundMessage, Report, SendOutcome, TimelineEntry
+from ..reports import infobip_time
 
 T = TypeVar("T")
 encode = msgspec.json.encode
@@ -75,7 +76,7 @@ def speed_key(message: OutboundMessage) -> tuple[str | None, float]:
     return f"{group}|{limit.amount}|{limit.time_unit}", limit.interval_seconds
 
 
-def sent_report(outcome: SendOutcome, channel: str, destination: str | None) -> bytes:
+def sent_report(outcome: SendOutcome, channel: str, destination: str | None, now: float) -> bytes:
     """The SENT report a host registered with `sent_reports` is owed when Infobip accepts its message."""
     return encode(
         Report(
@@ -88,15 +89,23 @@ def sent_report(outcome: SendOutcome, channel: str, destination: str | None) -> 
             status_id=outcome.status_id,
             status_description=outcome.description,
             message_count=outcome.message_count,
+            sent_at=infobip_time(now),
         )
     )
 
 
-def failed_report(message_id: str, channel: str, destination: str | None, reason: str) -> bytes:
+def failed_report(
+    message_id: str, channel: str, destination: str | None, reason: str, now: float
+) -> bytes:
     """The FAILED report a host is owed for its message that failed for good (encoded)."""
     return encode(
         Report(
-            kind="FAILED", channel=channel, message_id=message_id, to=destination, error_description=reason
+            kind="FAILED",
+            channel=channel,
+            message_id=message_id,
+            to=destination,
+            error_description=reason,
+            done_at=infobip_time(now),
         )
     )
 

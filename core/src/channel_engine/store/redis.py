@@ -218,7 +218,7 @@ class RedisStore(Store):
                 fields = await pipe.execute()
             for i, (o, (channel, destination, host, wants)) in enumerate(zip(outcomes, fields, strict=True)):
                 if _text(host) in report_hosts and _text(wants) == "1":
-                    owed[i] = sent_report(o, _text(channel) or "", _text(destination) or None)
+                    owed[i] = sent_report(o, _text(channel) or "", _text(destination) or None, now)
         args: list[Any] = [now]
         for o, report in zip(outcomes, owed, strict=True):
             count = "" if o.message_count is None else o.message_count
@@ -236,7 +236,7 @@ class RedisStore(Store):
             fields = await pipe.execute()
         args: list[Any] = [now]
         for (mid, reason), (channel, destination) in zip(failures, fields, strict=True):
-            owed = failed_report(mid, _text(channel) or "", _text(destination) or None, reason)
+            owed = failed_report(mid, _text(channel) or "", _text(destination) or None, reason, now)
             args += [mid, reason, failed_line(reason, now), owed]
         await self._run("MARK_FAILED", *args)
 

@@ -369,7 +369,7 @@ def _sent(
         owed = conn.execute(_OWED_SENT_REPORTS, (json_list(by_id), json_list(hosts))).fetchall()
         conn.executemany(
             INSERT_OUTBOX,
-            [(host, now, mid, sent_report(by_id[mid], channel, dst)) for mid, channel, dst, host in owed],
+            [(host, now, mid, sent_report(by_id[mid], ch, dst, now)) for mid, ch, dst, host in owed],
         )
     conn.executemany(_SENT, rows)
 
@@ -381,7 +381,7 @@ def _fail(conn: sqlite3.Connection, rows: list[tuple[str, str, str]], now: float
     conn.executemany(
         INSERT_OUTBOX,
         [
-            (host, now, mid, failed_report(mid, channel, destination, reasons[mid]))
+            (host, now, mid, failed_report(mid, channel, destination, reasons[mid], now))
             for mid, channel, destination, host in owed
         ],
     )
