@@ -7,8 +7,9 @@
     python3 dev.py run CMD...      any command inside the project's environment (e.g. channel-engine serve)
 
 Setup: a private copy of uv in .tools/ (from PyPI), then `uv sync` of the whole workspace into .venv/
-from uv.lock. Repeated runs reuse both. `test` and `bench` also need a Redis server binary: when
-redis-server is missing, Debian's package is installed with apt-get (through sudo when not root).
+from uv.lock. Repeated runs reuse both. `test` and `bench` also need a Redis server binary, and `test` a
+Chromium for the tests of the pages the engine serves: whichever is missing, Debian's package is installed
+with apt-get (through sudo when not root).
 """
 
 from __future__ import annotations
@@ -49,21 +50,34 @@ def sync() -> str:
     return exe
 
 
-def ensure_redis() -> None:
-    """Install Debian's redis-server when it is missing (the tests start their own servers with it)."""
-    if shutil.which("redis-server") or Path("/usr/bin/redis-server").exists():
+# Debian packages the test and bench jobs need: (the program, its package, what needs it).
+REDIS = ("redis-server", "redis-server", "the Redis store's tests run a real server")
+CHROMIUM = ("chromium", "chromium", "the tests of the pages the engine serves drive a headless browser")
+
+
+def ensure_debian_packages(*needed: tuple[str, str, str]) -> None:
+    """Install with apt-get the Debian packages whose program is missing, in one update and one install."""
+    missing = [(package, why) for program, package, why in needed if not _installed(program)]
+    if not missing:
         return
+    packages = [package for package, _ in missing]
     apt = shutil.which("apt-get")
     if apt is None:
-        say("redis-server is missing and there is no apt-get: install Redis 7 yourself for the Redis tests")
+        say(f"{', '.join(packages)} missing and there is no apt-get: install them yourself (the tests that "
+            "need them fail under CI and are skipped elsewhere)")  # fmt: skip
         return
     sudo = [] if os.geteuid() == 0 else [shutil.which("sudo") or "sudo", "-n"]
-    say("installing redis-server with apt-get (the Redis store's tests run a real server)")
+    for package, why in missing:
+        say(f"installing {package} with apt-get ({why})")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for command in ([*sudo, apt, "update", "-qq"], [*sudo, apt, "install", "-y", "-qq", "redis-server"]):
+    for command in ([*sudo, apt, "update", "-qq"], [*sudo, apt, "install", "-y", "-qq", *packages]):
         if subprocess.call(command, env=env, stdout=subprocess.DEVNULL) != 0:
-            say(f"{' '.join(command)} failed: the Redis tests will fail under CI and be skipped elsewhere")
+            say(f"{' '.join(command)} failed: the tests that need it fail under CI and are skipped elsewhere")
             return
+
+
+def _installed(program: str) -> bool:
+    return bool(shutil.which(program)) or Path("/usr/bin", program).exists()
 
 
 def run(exe: str, *command: str, env: dict[str, str] | None = None) -> int:
@@ -86,8 +100,10 @@ def main(argv: list[str]) -> int:
     env = {"CHANNEL_ENGINE_SPEC_DIR": os.environ.get("CHANNEL_ENGINE_SPEC_DIR", str(spec_dir))}
     if job == "demo":
         return run(exe, "channel-engine", "demo", *args)
-    if job in ("test", "bench"):
-        ensure_redis()
+    if job == "test":
+        ensure_debian_packages(REDIS, CHROMIUM)
+    if job == "bench":
+        ensure_debian_packages(REDIS)
     if job == "test":
         if not args:
             # Each plugin's own tests, with only the core and that plugin installed, then everything.
