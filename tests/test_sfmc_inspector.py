@@ -165,13 +165,14 @@ async def setup(tmp_path: Path, browser: Any, monkeypatch: pytest.MonkeyPatch) -
         page = await browser.new_page()
         problems: list[str] = []
         page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+
+        def console(message: Any) -> None:
+            # "Failed to load resource" repeats a response the handler below records with its URL.
+            if message.type == "error" and not message.text.startswith("Failed to load resource"):
+                problems.append(f"console: {message.text}")
+
+        page.on("console", console)
         page.on("response", lambda r: r.status >= 400 and problems.append(f"HTTP {r.status} {r.url}"))
-        page.on(
-            "console",
-            lambda m: m.type == "error"
-            and not m.text.startswith("Failed to load resource")  # each is one of the responses above
-            and problems.append(f"console: {m.text}"),
-        )
         yield Setup(trip, jb, page, problems)
         await page.close()
         assert problems == []
