@@ -42,7 +42,7 @@ SCHEMA = [
 CONTACT = {"ContactKey": "c-0001", "FirstName": "Ana", "HomePhone": "", "MobilePhone": "41791234567",
            "Tier": "gold"}  # fmt: skip
 
-HOST_PAGE = """<!doctype html>
+HOST_PAGE = r"""<!doctype html>
 <html><head><meta charset="utf-8"><title>Fake Journey Builder</title></head>
 <body>
 <iframe id="inspector" src="__SRC__" width="900" height="1600"></iframe>
@@ -81,6 +81,14 @@ window.addEventListener("message", (event) => {
 });
 window.clickNext = () => send("clickedNext");
 window.flush = () => report("flush", {});
+// Another window of this (allowed) origin, not the page's parent, posting `event` to the page.
+window.forge = (event) => new Promise((resolve) => {
+  const sibling = document.createElement("iframe");
+  sibling.srcdoc = "<script>parent.document.getElementById('inspector').contentWindow.postMessage("
+    + "JSON.stringify({e: '" + event + "'}), '*');<\/script>";
+  sibling.onload = () => resolve();
+  document.body.appendChild(sibling);
+});
 </script>
 </body></html>
 """
@@ -435,6 +443,15 @@ async def test_the_page_talks_to_journey_builder_origins_only(
     setup: Setup, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     trip, jb, page = setup.trip, setup.jb, setup.page
+    # Only the parent window is listened to: a sibling frame of the same origin cannot click Next.
+    jb.scenario["activity"] = saved_activity(jb.scenario["activity"], VIBER)
+    await setup.open()
+    await expect(setup.frame.locator("#status")).to_contain_text("Business unit 100000001")
+    await page.evaluate("forge('clickedNext')")
+    await page.evaluate("clickNext()")
+    assert (await jb.wait_update())["seq"] == 1
+    await jb.flush(page)
+    assert len(jb.updates()) == 1
     # Opened by itself, not framed by Journey Builder: it says so and sends nothing.
     await page.goto(f"{trip.harness.url}/sfmc/{trip.mid}/message/index.html")
     await expect(page.locator("#status")).to_have_text(
@@ -451,7 +468,8 @@ async def test_the_page_talks_to_journey_builder_origins_only(
     assert allowed == [True, True, False, False, False, False]
     # A page of another origin cannot even frame it: Chromium refuses (frame-ancestors), nothing is said.
     monkeypatch.setenv(ORIGINS_VARIABLE, "https://jb.example.org")
+    events = len(jb.events())
     await page.goto(f"{jb.url}/host/message")
     await jb.flush(page)
-    assert jb.events() == [] and jb.updates() == []
+    assert len(jb.events()) == events and len(jb.updates()) == 1
     setup.problems.clear()  # Chromium's console note about the refused frame
