@@ -43,3 +43,18 @@ async def test_a_failed_request_fails_every_row_of_its_batch() -> None:
     assert all(isinstance(r, ConnectionError) for r in results)
     with pytest.raises(ConnectionError):
         await batcher.add("a", {"n": 9})  # the next batch is a new request, and fails on its own
+
+
+async def test_drain_sends_what_is_open_and_waits_for_it() -> None:
+    done: list[int] = []
+
+    async def flush(destination: Any, rows: list[dict[str, Any]]) -> None:
+        await asyncio.sleep(0)
+        done.extend(r["n"] for r in rows)
+
+    batcher = Batcher(flush, linger=3600.0)
+    waiter = asyncio.ensure_future(batcher.add("a", {"n": 1}))
+    await asyncio.sleep(0)  # the row is in an open batch that would wait an hour
+    await asyncio.wait_for(batcher.drain(), 5.0)
+    assert done == [1]
+    await waiter

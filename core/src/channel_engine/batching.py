@@ -42,6 +42,15 @@ class Batcher:
             self._send(destination, batch)
         await asyncio.shield(batch.done)
 
+    async def drain(self) -> None:
+        """Send every open batch now and wait until every batch sent so far is done (at shutdown, or in a
+        test that needs what a flush did)."""
+        while self._open or self._running:
+            for destination, batch in list(self._open.items()):
+                self._send(destination, batch)
+            if self._running:
+                await asyncio.wait(set(self._running))
+
     def _send(self, destination: Hashable, batch: _Batch) -> None:
         if self._open.get(destination) is not batch:
             return  # sent already (it filled up before its turn came)
