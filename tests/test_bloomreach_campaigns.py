@@ -72,9 +72,9 @@ def message(to: str, **fields: Any) -> dict[str, Any]:
 
 
 @contextlib.asynccontextmanager
-async def running(tmp_path: Path, **project: Any) -> AsyncIterator[Campaign]:
+async def running(tmp_path: Path, store_url: str | None = None, **project: Any) -> AsyncIterator[Campaign]:
     fake = FakeBloomreach()
-    async with fake.running(), run_engine(tmp_path, api_key=Secret(ADMIN)) as harness:
+    async with fake.running(), run_engine(tmp_path, api_key=Secret(ADMIN), store_url=store_url) as harness:
         harness.engine.dispatcher.retry = RetryPolicy(base=0.05)
         harness.engine.delivery.retry = RetryPolicy(base=0.2, cap=1.0)
         campaign = Campaign(harness, fake)
@@ -305,3 +305,11 @@ async def test_events_bloomreach_refuses_are_recorded_and_not_sent_again(campaig
     await campaign.events_of(later, 2)
     assert len(campaign.bloomreach.refused) == 1
     assert campaign.harness.engine.metrics.host_deliveries[("bloomreach", "error")] == 0
+
+
+async def test_a_campaign_on_the_redis_store(tmp_path: Path, redis_url: str) -> None:
+    """Projects, SENT reports, the outbox and refused events live in the engine's store: Redis works too."""
+    async with running(tmp_path, store_url=redis_url) as c:
+        mid = await c.send("41793026050")
+        events = await c.events_of(mid, 2)
+        assert set(events) == {"enqueued", "delivered"}
