@@ -11,6 +11,8 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta, Struct, field
 
+from channel_engine.documents import MASK, SECRET, InfobipAccount, Url, masked
+
 from .data_extensions import (
     INBOUND_MESSAGES,
     OMNI_REPORTS,
@@ -19,9 +21,8 @@ from .data_extensions import (
 )
 
 NAMESPACE = "sfmc"
-MASK = "********"
+__all__ = ["MASK", "BusinessUnit", "InfobipAccount", "SfmcCredentials"]
 
-Url = Annotated[str, Meta(pattern=r"^https?://\S+$", max_length=2048)]
 Name = Annotated[str, Meta(min_length=1, max_length=100)]
 
 
@@ -33,19 +34,11 @@ class SfmcCredentials(Wire):
     """The installed package's server-to-server API integration, and its JWT signing secret."""
 
     client_id: Annotated[str, Meta(min_length=1, max_length=200)]
-    client_secret: Annotated[str, Meta(min_length=1, max_length=500)]
+    client_secret: Annotated[str, Meta(min_length=1, max_length=500), SECRET]
     auth_base_uri: Url  # https://<subdomain>.auth.marketingcloudapis.com/
     soap_base_uri: Url  # https://<subdomain>.soap.marketingcloudapis.com/
     rest_base_uri: Url | None = None  # taken from the token answer when not given
-    jwt_signing_secret: Annotated[str, Meta(min_length=1, max_length=500)] | None = None
-
-
-class InfobipAccount(Wire):
-    """One Infobip account connected to the business unit."""
-
-    name: Annotated[str, Meta(pattern=r"^[A-Za-z0-9_.-]{1,50}$")]
-    base_url: Url
-    api_key: Annotated[str, Meta(min_length=1, max_length=500)]
+    jwt_signing_secret: Annotated[str, Meta(min_length=1, max_length=500), SECRET] | None = None
 
 
 class Senders(Wire):
@@ -100,42 +93,7 @@ class BusinessUnit(Wire):
 
     def masked(self) -> dict[str, object]:
         """The configuration as the API shows it: every secret replaced by a mask."""
-        shown = msgspec.to_builtins(self)
-        shown["sfmc"]["clientSecret"] = MASK
-        if self.sfmc.jwt_signing_secret:
-            shown["sfmc"]["jwtSigningSecret"] = MASK
-        for account in shown.get("infobipAccounts", []):
-            account["apiKey"] = MASK
-        return shown
-
-    def keeping_secrets_of(self, old: BusinessUnit | None) -> BusinessUnit:
-        """A configuration sent back with masks where secrets were keeps the stored secrets."""
-        if old is None:
-            return self
-        sfmc = self.sfmc
-        if sfmc.client_secret == MASK:
-            sfmc = msgspec.structs.replace(sfmc, client_secret=old.sfmc.client_secret)
-        if sfmc.jwt_signing_secret == MASK:
-            sfmc = msgspec.structs.replace(sfmc, jwt_signing_secret=old.sfmc.jwt_signing_secret)
-        accounts = []
-        for account in self.infobip_accounts:
-            before = old.account(account.name)
-            if account.api_key == MASK and before is not None:
-                account = msgspec.structs.replace(account, api_key=before.api_key)
-            accounts.append(account)
-        return msgspec.structs.replace(self, sfmc=sfmc, infobip_accounts=accounts)
-
-    def unmasked_problems(self) -> list[str]:
-        """Secrets still masked after `keeping_secrets_of`: nothing stored to keep."""
-        found = []
-        if self.sfmc.client_secret == MASK:
-            found.append("sfmc.clientSecret")
-        if self.sfmc.jwt_signing_secret == MASK:
-            found.append("sfmc.jwtSigningSecret")
-        found += [
-            f"infobipAccounts[{i}].apiKey" for i, a in enumerate(self.infobip_accounts) if a.api_key == MASK
-        ]
-        return found
+        return masked(self)
 
 
 _decoder = msgspec.json.Decoder(BusinessUnit)

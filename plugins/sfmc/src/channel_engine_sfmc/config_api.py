@@ -19,8 +19,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from channel_engine import HostServices
+from channel_engine.documents import api_key_refusal, check_infobip_account, keeping_secrets, validation_path
 
-from . import config
 from .config import BusinessUnit
 from .journey_builder import not_configured
 from .sfmc_api import SfmcApi
@@ -29,25 +29,9 @@ from .units import Units
 log = logging.getLogger("channel_engine.sfmc")
 
 
-def _problem_path(exc: msgspec.ValidationError) -> str:
-    text = str(exc)
-    return text.rpartition(" - at `")[2].rstrip("`") if " - at `" in text else "$"
-
-
 def config_routes(services: HostServices, units: Units, api: SfmcApi, http: httpx.AsyncClient) -> list[Route]:
     def denied(request: Request) -> Response | None:
-        accepted = services.api_key_accepts(request.headers.get("authorization"))
-        if accepted is None:
-            return JSONResponse(
-                {
-                    "error": "the configuration API needs an API key: set CHANNEL_ENGINE_API_KEY and send "
-                    "it as `Authorization: Bearer <key>`"
-                },
-                status_code=403,
-            )
-        if not accepted:
-            return JSONResponse({"error": "send the engine's API key as `Authorization: Bearer <key>`"}, 401)
-        return None
+        return api_key_refusal(services, request)
 
     async def list_units(request: Request) -> Response:
         if refused := denied(request):
@@ -73,7 +57,7 @@ def config_routes(services: HostServices, units: Units, api: SfmcApi, http: http
                 body.setdefault("mid", mid)
             unit = msgspec.convert(body, BusinessUnit)
         except msgspec.ValidationError as exc:
-            return JSONResponse({"error": str(exc), "path": _problem_path(exc)}, status_code=400)
+            return JSONResponse({"error": str(exc), "path": validation_path(exc)}, status_code=400)
         except msgspec.DecodeError as exc:
             return JSONResponse({"error": f"the body is not valid JSON: {exc}"}, status_code=400)
         if unit.mid != mid:
@@ -86,13 +70,13 @@ def config_routes(services: HostServices, units: Units, api: SfmcApi, http: http
             return JSONResponse(
                 {"error": "two Infobip accounts have the same name", "path": "$.infobipAccounts"}, 400
             )
-        unit = unit.keeping_secrets_of(await units.get(mid))
-        if masked := unit.unmasked_problems():
+        unit, masked = keeping_secrets(unit, await units.get(mid))
+        if masked:
             return JSONResponse(
                 {
                     "error": f"{masked[0]} is the mask, but no secret is stored to keep: send the "
                     "secret itself",
-                    "path": f"$.{masked[0]}",
+                    "path": masked[0],
                 },
                 status_code=400,
             )
@@ -117,7 +101,7 @@ def config_routes(services: HostServices, units: Units, api: SfmcApi, http: http
         if unit is None:
             return not_configured(request.path_params["mid"])
         checks = [await _check_sfmc(api, unit)]
-        checks += [await _check_infobip(http, account) for account in unit.infobip_accounts]
+        checks += [await check_infobip_account(http, account) for account in unit.infobip_accounts]
         ok = all(c["ok"] for c in checks)
         return JSONResponse({"valid": ok, "checks": checks}, status_code=200 if ok else 422)
 
@@ -136,23 +120,3 @@ async def _check_sfmc(api: SfmcApi, unit: BusinessUnit) -> dict[str, Any]:
     except Exception as exc:
         return {"service": "sfmc", "ok": False, "reason": getattr(exc, "message", None) or str(exc)}
     return {"service": "sfmc", "ok": True}
-
-
-async def _check_infobip(http: httpx.AsyncClient, account: config.InfobipAccount) -> dict[str, Any]:
-    check = {"service": "infobip", "account": account.name}
-    try:
-        response = await http.get(
-            f"{account.base_url.rstrip('/')}/account/1/balance",
-            headers={"Authorization": f"App {account.api_key}", "Accept": "application/json"},
-        )
-    except httpx.HTTPError as exc:
-        return check | {"ok": False, "reason": f"{account.base_url} cannot be reached ({type(exc).__name__})"}
-    if response.status_code in (401, 403):
-        return check | {
-            "ok": False,
-            "reason": "Infobip refused the API key (HTTP "
-            f"{response.status_code}); check the key and its account-management scope",
-        }
-    if response.status_code >= 300:
-        return check | {"ok": False, "reason": f"Infobip answered HTTP {response.status_code}"}
-    return check | {"ok": True}
