@@ -302,12 +302,12 @@ def document_routes(
         if docs.key(doc) != key:
             at = f"$.{key_wire}"
             return problem(f"{at} is {docs.key(doc)}, but the URL names {label} {key}", at)
-        if check is not None and (found := check(doc)) is not None:
-            return problem(found[1], found[0])
         doc, missing = keeping_secrets(doc, await docs.get(key))
         if missing:
             at = missing[0]
             return problem(f"{at} is the mask, but no secret is stored to keep: send the secret itself", at)
+        if check is not None and (found := check(doc)) is not None:
+            return problem(found[1], found[0])
         try:
             await docs.put(doc)
             if saved is not None:

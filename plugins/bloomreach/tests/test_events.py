@@ -241,7 +241,8 @@ def test_a_click_is_clicked_with_the_url_at_the_moment_of_the_click() -> None:
         sent_at=ELEVEN_AM,
     )
     found = command(report)
-    assert found["command_id"] == "msg-1:clicked:"
+    # Two clicks of one message are two commands (a refused one is kept apart from the other).
+    assert found["command_id"] == "msg-1:clicked:2025-01-01T10:00:00.000+0000|https://shop.example.com/spring"
     assert found["data"]["timestamp"] == TEN_AM_SECONDS
     assert found["data"]["properties"] == common("clicked", url="https://shop.example.com/spring")
 

@@ -55,7 +55,7 @@ def admin_routes(services: HostServices, http: httpx.AsyncClient) -> tuple[list[
         services,
         projects,
         label="Bloomreach project",
-        check=Project.sender_problem,
+        check=Project.problem,
         validate=validate,
         saved=saved,
         list_key="projects",

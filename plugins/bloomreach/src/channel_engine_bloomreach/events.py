@@ -81,6 +81,15 @@ def _status(report: Report) -> tuple[str, dict[str, Any]] | None:
     return None
 
 
+def _occurrence(report: Report) -> str:
+    """What tells two events of one status of one message apart: replies by id, clicks by time and link."""
+    if report.kind == "INBOUND":
+        return report.message_id or ""
+    if report.kind == "CLICK":
+        return f"{report.received_at or ''}|{report.url or ''}"
+    return ""
+
+
 def event_command(project: Project, report: Report, message: OutboundMessage | None) -> dict[str, Any] | None:
     """The tracking command for a report of one of our messages, or None when it tracks nothing."""
     if message is None or message.host.name != HOST:
@@ -114,7 +123,7 @@ def event_command(project: Project, report: Report, message: OutboundMessage | N
     moment = report.received_at if report.kind in ("INBOUND", "CLICK") else report.done_at or report.sent_at
     return {
         "name": "customers/events",
-        "command_id": f"{message.id}:{status}:{report.message_id if report.kind == 'INBOUND' else ''}",
+        "command_id": f"{message.id}:{status}:{_occurrence(report)}",
         "data": {
             "customer_ids": context.get("customerIds", {}),
             "event_type": project.event_name,

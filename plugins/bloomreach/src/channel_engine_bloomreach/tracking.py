@@ -1,8 +1,8 @@
 """Events into Bloomreach Engagement through the tracking API's batch endpoint.
 
 `POST {api}/track/v2/projects/{token}/batch` with `Authorization: Basic base64(keyId:secret)`, at most 50
-commands per request, one request at a time per API host and never faster than the project's limit
-(6,000 a minute by default; aiolimiter). Bloomreach's answers:
+commands per request, requests to one API host started evenly spaced within the project's limit (6,000 a
+minute by default; aiolimiter). Bloomreach's answers:
 
 - 429 and 5xx (and a network error): retried here a few times with backoff (Retry-After honoured); if
   Bloomreach is still unavailable the flush raises, every report in it stays in the engine's outbox and is
@@ -57,7 +57,7 @@ class TrackingApi:
         self.requests = 0
 
     def limiter(self, project: Project) -> AsyncLimiter:
-        """One request at a time per API host and rate (Bloomreach counts per source IP), evenly spaced."""
+        """Request starts per API host and rate (Bloomreach counts per source IP), evenly spaced."""
         key = (project.api_base_url.rstrip("/"), project.requests_per_minute)
         if key not in self._limiters:
             self._limiters[key] = AsyncLimiter(1, 60.0 / project.requests_per_minute)
