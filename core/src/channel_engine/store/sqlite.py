@@ -132,6 +132,10 @@ class SQLiteStore(Store):
         self._enqueues: TurnBatch[tuple[Any, ...]] = TurnBatch(
             lambda rows: self.writer.submit(lambda conn: _enqueue(conn, rows))
         )
+        # Plugins' puts of one turn likewise (a host writing a lookup beside each message it submits).
+        self._puts: TurnBatch[tuple[Any, ...]] = TurnBatch(
+            lambda rows: self.writer.submit(lambda conn: _put_data(conn, rows))
+        )
 
     @property
     def commits(self) -> int:
@@ -152,7 +156,8 @@ class SQLiteStore(Store):
         self._read_conn = await loop.run_in_executor(self._reader, connect, self.path, READER_PRAGMAS)
 
     async def close(self) -> None:
-        self._enqueues.flush_now()  # this turn's enqueues go into the last transaction
+        self._enqueues.flush_now()  # this turn's enqueues and puts go into the last transaction
+        self._puts.flush_now()
         await asyncio.wrap_future(self.writer.stop())
         if self._users is not None:
             self._users.release()
@@ -286,7 +291,7 @@ class SQLiteStore(Store):
         self, namespace: str, key: str, value: bytes, now: float, ttl: float | None = None
     ) -> None:
         expires_at = now + ttl if ttl is not None else None
-        await self._write(_put_data, (namespace, key, bytes(value), expires_at), now)
+        await self._puts.add([(namespace, key, bytes(value), expires_at, now)])
 
     async def get_data(self, namespace: str, key: str, now: float) -> bytes | None:
         found = await self._read(_select_data, _GET_DATA, (namespace, key, now))
@@ -296,6 +301,7 @@ class SQLiteStore(Store):
         return dict(await self._read(_select_data, _LIST_DATA, (namespace, now)))
 
     async def delete_data(self, namespace: str, key: str) -> bool:
+        self._puts.flush_now()  # a put asked for before this delete is written before it
         deleted = await self._write(
             _executemany, "DELETE FROM plugin_data WHERE namespace = ? AND key = ?", [(namespace, key)]
         )
@@ -438,12 +444,12 @@ def _get_accounts(conn: sqlite3.Connection) -> dict[str, bytes]:
     return {name: bytes(sealed) for name, sealed in conn.execute("SELECT name, sealed FROM accounts")}
 
 
-def _put_data(conn: sqlite3.Connection, row: tuple[Any, ...], now: float) -> None:
-    conn.execute("DELETE FROM plugin_data WHERE expires_at <= ?", (now,))
-    conn.execute(
+def _put_data(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
+    conn.execute("DELETE FROM plugin_data WHERE expires_at <= ?", (min(row[4] for row in rows),))
+    conn.executemany(
         "INSERT INTO plugin_data (namespace, key, value, expires_at) VALUES (?, ?, ?, ?) "
         "ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at",
-        row,
+        [row[:4] for row in rows],
     )
 
 
