@@ -123,11 +123,15 @@ class HostServices:
         """Every problem the engine would find in this message (errors and warnings), storing nothing."""
         return self._engine.intake.validate(message)
 
-    async def submit(self, messages: list[OutboundMessage]) -> list[Verdict]:
+    async def submit(
+        self, messages: list[OutboundMessage], checked: list[list[Problem]] | None = None
+    ) -> list[Verdict]:
         """Validate and durably accept messages, exactly as `POST /v1/messages` does. A message whose `id`
         is stored already is not stored again, so a host that derives ids from its own request ids gets
-        idempotent retries for free."""
-        return await self._engine.intake.submit(list(messages), path=None if len(messages) == 1 else "$")
+        idempotent retries for free. `checked`: what `check` just answered for each message, so a host that
+        asked first does not pay for the same validation twice."""
+        path = None if len(messages) == 1 else "$"
+        return await self._engine.intake.submit(list(messages), path=path, checked=checked)
 
     async def message(self, message_id: str) -> MessageView | None:
         return await self._engine.store.get_message(message_id)

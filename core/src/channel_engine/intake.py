@@ -115,14 +115,21 @@ class Intake:
             verdicts.append(Verdict(index=i, problems=problems))
         return verdicts
 
-    async def submit(self, raws: list[Any], path: str | None = "$.messages") -> list[Verdict]:
+    async def submit(
+        self, raws: list[Any], path: str | None = "$.messages", checked: list[list[Problem]] | None = None
+    ) -> list[Verdict]:
         """Validate each message, store the good ones in one durable write, and say what became of each.
 
-        Problem paths start at `path[i]`; with `path=None` (one message sent on its own) at `$`."""
+        Problem paths start at `path[i]`; with `path=None` (one message sent on its own) at `$`. `checked`:
+        what `validate` found for each message (models only), when the caller has just asked it; they are
+        then not judged twice."""
         verdicts: list[Verdict] = []
         accepted: list[OutboundMessage] = []
         for i, raw in enumerate(raws):
-            message, problems = self.check(raw, f"{path}[{i}]" if path else "$")
+            if checked is not None and isinstance(raw, OutboundMessage):
+                message, problems = raw, checked[i]
+            else:
+                message, problems = self.check(raw, f"{path}[{i}]" if path else "$")
             if message is None or refuses(problems):
                 verdicts.append(Verdict(index=i, problems=problems))
                 continue

@@ -115,9 +115,10 @@ def activity_routes(services: HostServices, units: Units) -> list[Route]:
         if refuses(problems):  # judged before anything is written: a refused contact costs no write
             return JSONResponse({"messageStatus": message_status(problems), "messageId": ""})
         try:
-            # The message and Get Reports' lookup are written at once, so they share one commit.
+            # The message and Get Reports' lookup are written at once, so they share one commit; the
+            # message is not validated a second time.
             submitted, _ = await asyncio.gather(
-                services.submit([message]),
+                services.submit([message], checked=[problems]),
                 sent.put(sent_key(call.activity_id, call.contact_key), (message.id or "").encode(), SENT_TTL),
             )
         except Exception as exc:  # the engine's own fault: 5xx, which Journey Builder retries
