@@ -57,6 +57,7 @@ SPLIT_CONNECTIONS = (128,)
 DEPLOYMENTS = {False: "all-in-one engine", True: "intake process beside a dispatch+delivery process"}
 SPLIT_ROW = "intake process + dispatch/delivery process on one SQLite store"
 RATE = 1000
+KEEP_ALIVE_REUSE = 4.0  # seconds idle after which the open-loop client opens a new connection instead
 GOAL_RATIO = 0.40
 GOAL_P99_MS = 50.0
 ROW_PREFIX = "| sfmc execute"
@@ -205,24 +206,45 @@ class OpenLoopResult:
 async def open_loop(
     host: str, port: int, requests: list[bytes], *, rate: float, answers: Answers, preopen: int = 64
 ) -> OpenLoopResult:
-    """Send `requests` at `rate` per second on schedule, never waiting for answers to send the next."""
-    idle = [await asyncio.open_connection(host, port) for _ in range(preopen)]
-    every: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = list(idle)
+    """Send `requests` at `rate` per second on schedule, never waiting for answers to send the next.
+
+    A connection idle for longer than the server keeps it (uvicorn closes keep-alive connections after
+    5 s) is not used again; one the server closed all the same gets the request again on a new connection,
+    as any HTTP client does, the latency still counted from the scheduled time."""
+    idle = [(*await asyncio.open_connection(host, port), time.perf_counter()) for _ in range(preopen)]
+    every: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = [(r, w) for r, w, _ in idle]
     latencies: list[float] = []
     lateness: list[float] = []
-    tasks: set[asyncio.Task] = set()
+    tasks: list[asyncio.Task] = []
+
+    async def connect() -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        conn = await asyncio.open_connection(host, port)
+        every.append(conn)
+        return conn
 
     async def one(request: bytes, scheduled: float) -> None:
-        if idle:
-            conn = idle.pop()
-        else:
-            conn = await asyncio.open_connection(host, port)
-            every.append(conn)
-        reader, writer = conn
+        reader = writer = None
+        while idle and reader is None:
+            reader, writer, used = idle.pop()
+            if time.perf_counter() - used > KEEP_ALIVE_REUSE:
+                writer.close()
+                reader = writer = None
+        fresh = reader is None
+        if reader is None or writer is None:
+            reader, writer = await connect()
         writer.write(request)
-        answers.add(*await read_answer(reader))
+        try:
+            answer = await read_answer(reader)
+        except asyncio.IncompleteReadError as exc:
+            if fresh or exc.partial:
+                raise
+            writer.close()  # the server closed it while it was idle: once more on a new connection
+            reader, writer = await connect()
+            writer.write(request)
+            answer = await read_answer(reader)
+        answers.add(*answer)
         latencies.append(time.perf_counter() - scheduled)
-        idle.append(conn)
+        idle.append((reader, writer, time.perf_counter()))
 
     interval = 1.0 / rate
     start = time.perf_counter() + 0.01
@@ -236,10 +258,8 @@ async def open_loop(
         first = first or now
         last = now
         lateness.append(now - scheduled)
-        task = asyncio.create_task(one(request, scheduled))
-        tasks.add(task)
-        task.add_done_callback(tasks.discard)
-    await asyncio.gather(*tasks)
+        tasks.append(asyncio.create_task(one(request, scheduled)))
+    await asyncio.gather(*tasks)  # a request that got no answer fails the run
     for _, writer in every:
         writer.close()
     lateness.sort()
