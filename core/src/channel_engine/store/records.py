@@ -94,9 +94,7 @@ def sent_report(outcome: SendOutcome, channel: str, destination: str | None, now
     )
 
 
-def failed_report(
-    message_id: str, channel: str, destination: str | None, reason: str, now: float
-) -> bytes:
+def failed_report(message_id: str, channel: str, destination: str | None, reason: str, now: float) -> bytes:
     """The FAILED report a host is owed for its message that failed for good (encoded)."""
     return encode(
         Report(
