@@ -186,3 +186,14 @@ async def test_without_an_engine_api_key_the_document_api_is_closed(tmp_path: Pa
 
 def _secret(value: str) -> Secret:
     return Secret(value)
+
+
+async def test_documents_under_a_prefix_share_their_namespace_with_other_values(tmp_path: Path) -> None:
+    host = ShopHost()
+    async with run_engine(tmp_path, host) as h:
+        docs = Documents(h.engine.services, "shops", Shop, "shop_id", prefix="shop:", ttl=0.0)
+        await docs.put(shop())
+        await h.engine.services.data("shops").put("lookup:x", b"not a shop")
+        assert [d.shop_id for d in await docs.all()] == ["s1"]
+        assert await h.engine.store.get_data("shops", "shop:s1", 0.0) is not None
+        assert await docs.delete("s1") and await docs.get("s1") is None

@@ -157,11 +157,11 @@ async def check_infobip_account(http: httpx.AsyncClient, account: InfobipAccount
     return check | {"ok": True}
 
 
-def duplicate_names(items: list[Any], path: str) -> tuple[str, str] | None:
+def duplicate_names(items: list[Any], path: str, what: str = "items") -> tuple[str, str] | None:
     """A `check` answer when two items of a list (accounts, say) share a name."""
     names = [item.name for item in items]
     if len(set(names)) != len(names):
-        return path, "two items have the same name"
+        return path, f"two {what} have the same name"
     return None
 
 
@@ -169,7 +169,8 @@ def duplicate_names(items: list[Any], path: str) -> tuple[str, str] | None:
 
 
 class Documents(Generic[T]):
-    """Documents of one type in a plugin's data namespace, sealed, keyed by the field `key_field`."""
+    """Documents of one type in a plugin's data namespace, sealed, keyed by the field `key_field` (stored
+    under `prefix` + key, so a namespace can hold other values beside them)."""
 
     def __init__(
         self,
@@ -178,10 +179,12 @@ class Documents(Generic[T]):
         type: type[T],
         key_field: str,
         *,
+        prefix: str = "",
         ttl: float = CACHE_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.services = services
+        self.prefix = prefix
         self.data = services.data(namespace)
         self.type = type
         self.key_field = key_field
@@ -202,21 +205,22 @@ class Documents(Generic[T]):
         cached = self._cache.get(key)
         if cached is not None and cached[0] > self.clock():
             return cached[1]
-        raw = await self.data.get(key)
+        raw = await self.data.get(self.prefix + key)
         doc = self.decode(raw) if raw is not None else None
         self._cache[key] = (self.clock() + self.ttl, doc)
         return doc
 
     async def all(self) -> list[T]:
-        return [self.decode(raw) for _, raw in sorted((await self.data.list()).items())]
+        stored = await self.data.list()
+        return [self.decode(raw) for key, raw in sorted(stored.items()) if key.startswith(self.prefix)]
 
     async def put(self, doc: T) -> None:
-        await self.data.put(self.key(doc), self.services.seal(msgspec.json.encode(doc)))
+        await self.data.put(self.prefix + self.key(doc), self.services.seal(msgspec.json.encode(doc)))
         self._cache.pop(self.key(doc), None)
 
     async def delete(self, key: str) -> bool:
         self._cache.pop(key, None)
-        return await self.data.delete(key)
+        return await self.data.delete(self.prefix + key)
 
 
 # -- the API -----------------------------------------------------------------------------------------

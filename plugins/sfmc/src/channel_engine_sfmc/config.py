@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-import msgspec
 from msgspec import Meta, Struct, field
 
 from channel_engine.documents import MASK, SECRET, InfobipAccount, Url, masked
@@ -94,13 +93,6 @@ class BusinessUnit(Wire):
     def masked(self) -> dict[str, object]:
         """The configuration as the API shows it: every secret replaced by a mask."""
         return masked(self)
-
-
-_decoder = msgspec.json.Decoder(BusinessUnit)
-
-
-def decode(raw: bytes) -> BusinessUnit:
-    return _decoder.decode(raw)
 
 
 def key(mid: str) -> str:

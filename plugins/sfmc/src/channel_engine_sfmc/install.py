@@ -15,9 +15,9 @@ from typing import Any
 
 from channel_engine.hosting import offline_services
 
-from . import config
 from .data_extensions import ALL, DataExtension
 from .sfmc_api import SfmcApi, SfmcError, field_spec
+from .units import Units
 
 SHOWN = {"created": "created", "exists": "already there"}
 
@@ -50,8 +50,7 @@ def install_package(args: argparse.Namespace) -> int:
 async def create_in(mid: str, api: SfmcApi | None = None) -> int:
     """Create every report data extension in the business unit; 0 when all of them exist afterwards."""
     async with offline_services() as services:
-        raw = await services.data(config.NAMESPACE).get(config.key(mid))
-        unit = config.decode(services.unseal(raw)) if raw is not None else None
+        unit = await Units(services).get(mid)
     if unit is None:
         print(
             f"business unit {mid} is not configured: configure it first (PUT /sfmc/config/{mid}), "

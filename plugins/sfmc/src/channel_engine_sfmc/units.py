@@ -10,9 +10,8 @@ import hashlib
 import time
 from collections.abc import Callable
 
-import msgspec
-
 from channel_engine import HostServices
+from channel_engine.documents import Documents
 
 from . import config
 from .config import BusinessUnit, InfobipAccount
@@ -25,39 +24,22 @@ def account_name(mid: str, name: str) -> str:
     return f"sfmc-{mid}-{name}"
 
 
-class Units:
+class Units(Documents[BusinessUnit]):
+    """The business units' configurations (keyed by MID), which also makes their Infobip accounts engine
+    accounts."""
+
     def __init__(
         self, services: HostServices, clock: Callable[[], float] = time.monotonic, ttl: float = CACHE_SECONDS
     ) -> None:
-        self.services = services
-        self.data = services.data(config.NAMESPACE)
-        self.clock = clock
-        self.ttl = ttl
-        self._cache: dict[str, tuple[float, BusinessUnit | None]] = {}
+        super().__init__(
+            services, config.NAMESPACE, BusinessUnit, "mid", prefix=config.key(""), ttl=ttl, clock=clock
+        )
         self._accounts_in_use: set[tuple[str, str, str]] = set()
 
-    async def get(self, mid: str) -> BusinessUnit | None:
-        cached = self._cache.get(mid)
-        if cached is not None and cached[0] > self.clock():
-            return cached[1]
-        raw = await self.data.get(config.key(mid))
-        unit = config.decode(self.services.unseal(raw)) if raw is not None else None
-        self._cache[mid] = (self.clock() + self.ttl, unit)
-        return unit
-
-    async def all(self) -> list[BusinessUnit]:
-        stored = await self.data.list()
-        return [config.decode(self.services.unseal(raw)) for _, raw in sorted(stored.items())]
-
     async def put(self, unit: BusinessUnit) -> None:
-        await self.data.put(config.key(unit.mid), self.services.seal(msgspec.json.encode(unit)))
-        self._cache.pop(unit.mid, None)
+        await super().put(unit)
         for account in unit.infobip_accounts:
             await self.use_account(unit.mid, account)
-
-    async def delete(self, mid: str) -> bool:
-        self._cache.pop(mid, None)
-        return await self.data.delete(config.key(mid))
 
     async def use_account(self, mid: str, account: InfobipAccount) -> None:
         """Make a unit's Infobip account an engine account, once per process and key."""
