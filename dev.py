@@ -86,7 +86,8 @@ def run(exe: str, *command: str, env: dict[str, str] | None = None) -> int:
 
 def isolated(exe: str, plugin: Path, env: dict[str, str]) -> int:
     command = [exe, "run", "--isolated", "--no-project", "--quiet", "--with-editable", "./core[testing]"]
-    command += ["--with-editable", f"./plugins/{plugin.name}", "pytest", "-q", f"plugins/{plugin.name}"]
+    extra = "[testing]" if "\ntesting = " in (plugin / "pyproject.toml").read_text() else ""
+    command += ["--with-editable", f"./plugins/{plugin.name}{extra}", "pytest", "-q", f"plugins/{plugin.name}"]
     return subprocess.call(command, cwd=ROOT, env={**os.environ, **env})
 
 
@@ -97,7 +98,13 @@ def main(argv: list[str]) -> int:
         return 0
     exe = sync()
     spec_dir = ROOT.parent / "shared" / "reference" / "infobip-openapi" / "specs"
-    env = {"CHANNEL_ENGINE_SPEC_DIR": os.environ.get("CHANNEL_ENGINE_SPEC_DIR", str(spec_dir))}
+    salesforce_dir = ROOT.parent / "shared" / "reference" / "salesforce-interaction-api"
+    env = {
+        "CHANNEL_ENGINE_SPEC_DIR": os.environ.get("CHANNEL_ENGINE_SPEC_DIR", str(spec_dir)),
+        "CHANNEL_ENGINE_SALESFORCE_SPEC_DIR": os.environ.get(
+            "CHANNEL_ENGINE_SALESFORCE_SPEC_DIR", str(salesforce_dir)
+        ),
+    }
     if job == "demo":
         return run(exe, "channel-engine", "demo", *args)
     if job == "test":

@@ -12,6 +12,8 @@ from typing import Any
 
 import httpx
 import pytest
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
 from channel_engine import PluginError, hookimpl
 from channel_engine.plugins import get_plugin_manager
@@ -422,3 +424,36 @@ def test_two_plugins_registering_one_path_is_a_plugin_error():
     with pytest.raises(PluginError) as caught:
         simulator_from_plugins(plugins, api_keys={KEY})
     assert "'a'" in caught.value.message and "'b'" in caught.value.message
+
+
+class RoutePlugin:
+    """Serves an Infobip API that is not a send endpoint: a sender's template list."""
+
+    def __init__(self, name: str) -> None:
+        self.__name__ = name
+
+    @hookimpl
+    def register_simulator_routes(self, register):
+        async def templates(request):
+            return JSONResponse({"templates": [{"name": "welcome", "sender": request.path_params["sender"]}]})
+
+        register(Route("/whatsapp/2/senders/{sender}/templates", templates, methods=["GET"]))
+
+
+async def test_simulator_serves_a_plugins_route_behind_the_api_key():
+    plugins = get_plugin_manager([RoutePlugin("catalog")], entry_points=False)
+    sim = simulator_from_plugins(plugins, api_keys={KEY})
+    async with serve_app(sim.app) as url, httpx.AsyncClient(base_url=url) as http:
+        path = "/whatsapp/2/senders/447860099299/templates"
+        refused = await http.get(path)
+        answered = await http.get(path, headers={"Authorization": f"App {KEY}"})
+    assert refused.status_code == 401
+    assert refused.json()["errorCode"] == "E401"
+    assert answered.json() == {"templates": [{"name": "welcome", "sender": "447860099299"}]}
+
+
+def test_two_plugins_serving_one_route_is_a_plugin_error():
+    plugins = get_plugin_manager([RoutePlugin("a"), RoutePlugin("b")], entry_points=False)
+    with pytest.raises(PluginError) as caught:
+        simulator_from_plugins(plugins, api_keys={KEY})
+    assert "GET /whatsapp/2/senders/{sender}/templates" in caught.value.message

@@ -18,6 +18,8 @@ import pluggy
 if TYPE_CHECKING:
     import argparse
 
+    from starlette.routing import Route
+
     from .hosting import HostApp, HostServices
     from .models import OutboundMessage, Problem, ProviderRequest, Report, SendOutcome, WebhookUrls
     from .registry import Channel, Host
@@ -126,6 +128,13 @@ def check_message(message: OutboundMessage) -> Awaitable[list[Problem]] | None:
 def register_simulator_endpoints(register: Callable[[SimulatorEndpoint], None]) -> None:
     """Call `register(endpoint)` for every Infobip send endpoint your channels use, so the built-in
     simulator answers it like Infobip and sends back reports in that channel's format."""
+
+
+@hookspec
+def register_simulator_routes(register: Callable[[Route], None]) -> None:
+    """Call `register(starlette.routing.Route(...))` for every Infobip API other than a send endpoint that
+    your plugin calls (a sender's template list, a conversation's history), so the built-in simulator
+    answers it like Infobip. The simulator checks the `App <key>` header before your endpoint runs."""
 
 
 @hookspec(firstresult=True)

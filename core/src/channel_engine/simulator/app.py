@@ -64,6 +64,7 @@ class Simulator:
         max_attempts: int = 10,
         short_domain: str = DEFAULT_SHORT_DOMAIN,
         max_remembered: int | None = 500_000,
+        routes: Iterable[Route] = (),
     ) -> None:
         self.endpoints: dict[str, SimulatorEndpoint] = {}
         for endpoint in endpoints:
@@ -91,15 +92,16 @@ class Simulator:
         self.duplicates = 0
         self.refused = 0
         self._failed_once: set[str] = set()
-        routes = [
+        served = [
             Route(path, self._route(endpoint), methods=["POST"]) for path, endpoint in self.endpoints.items()
         ]
-        routes += [
+        served += [Route(r.path, self._guarded(r.endpoint), methods=r.methods) for r in routes]
+        served += [
             Route("/account/1/balance", self._balance, methods=["GET"]),
             Route("/-/simulator/outcomes", self._outcomes, methods=["GET"]),
             Route("/-/simulator/stats", self._stats, methods=["GET"]),
         ]
-        self.app = Starlette(routes=routes, lifespan=self._lifespan)
+        self.app = Starlette(routes=served, lifespan=self._lifespan)
 
     # --- life cycle and inspection ---
 
@@ -173,6 +175,17 @@ class Simulator:
             return await self.handle_send(endpoint, request)
 
         return send
+
+    def _guarded(self, endpoint: Any):  # type: ignore[no-untyped-def]
+        """A plugin's route (`register_simulator_routes`), answered 401 like Infobip without the API key."""
+
+        async def guarded(request: Request) -> Response:
+            self.requests += 1
+            if not self._authorized(request.headers.get("authorization")):
+                return api_error(401)
+            return await endpoint(request)
+
+        return guarded
 
     def _authorized(self, header: str | None) -> bool:
         if not header:
@@ -343,8 +356,31 @@ def collect_endpoints(plugins: Plugins) -> list[SimulatorEndpoint]:
     return [endpoint for endpoint, _ in found.values()]
 
 
+def collect_routes(plugins: Plugins) -> list[Route]:
+    """Every other Infobip API the plugins serve in the simulator; two plugins on one path and method is a
+    PluginError."""
+    found: dict[tuple[str, str], tuple[Route, str]] = {}
+    for impl in plugins.hook.register_simulator_routes.get_hookimpls():
+
+        def register(route: Route, _owner: str = impl.plugin_name) -> None:
+            if not isinstance(route, Route):
+                raise PluginError(f"plugin {_owner!r} registered {route!r}, which is not a starlette Route")
+            for method in route.methods or {"GET"}:
+                if (route.path, method) in found:
+                    first = found[(route.path, method)][1]
+                    raise PluginError(
+                        f"simulator route {method} {route.path} is registered by two plugins: {first!r} and "
+                        f"{_owner!r}"
+                    )
+                found[(route.path, method)] = (route, _owner)
+
+        impl.function(register=register)
+    return list({id(route): route for route, _ in found.values()}.values())
+
+
 def simulator_from_plugins(plugins: Plugins, **kw: Any) -> Simulator:
-    """A simulator for every send endpoint the installed plugins register (`register_simulator_endpoints`).
+    """A simulator for every send endpoint the installed plugins register (`register_simulator_endpoints`)
+    and every other Infobip API they serve in it (`register_simulator_routes`).
 
     Keyword arguments are `create_simulator`'s."""
-    return create_simulator(collect_endpoints(plugins), **kw)
+    return create_simulator(collect_endpoints(plugins), routes=collect_routes(plugins), **kw)
