@@ -365,7 +365,7 @@ def collect_routes(plugins: Plugins) -> list[Route]:
         def register(route: Route, _owner: str = impl.plugin_name) -> None:
             if not isinstance(route, Route):
                 raise PluginError(f"plugin {_owner!r} registered {route!r}, which is not a starlette Route")
-            for method in route.methods or {"GET"}:
+            for method in sorted((route.methods or {"GET"}) - {"HEAD"}) or ["GET"]:
                 if (route.path, method) in found:
                     first = found[(route.path, method)][1]
                     raise PluginError(
