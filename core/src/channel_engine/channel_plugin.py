@@ -13,9 +13,10 @@ instance (`sms = "channel_engine_sms:plugin"`):
     )
 
 Optional: `check` (message) -> awaitable of problems, `parse_response` (channel, request, body) ->
-outcomes. A hook whose function is not given answers None, as a plugin without that hook would.
-`endpoints` may also be a "module:function" path: the module is imported only when a simulator is built,
-so an engine that talks to the real Infobip never loads the plugin's simulator code.
+outcomes, `routes` () -> starlette Routes of the channel's other Infobip APIs for the simulator (a
+sender's template list). A hook whose function is not given answers None, as a plugin without that hook
+would. `endpoints` and `routes` may also be "module:function" paths: the module is imported only when a
+simulator is built, so an engine that talks to the real Infobip never loads the plugin's simulator code.
 """
 
 from __future__ import annotations
@@ -29,7 +30,17 @@ from .models import OutboundMessage, Problem, ProviderRequest, Report, SendOutco
 from .registry import Channel
 
 if TYPE_CHECKING:
+    from starlette.routing import Route
+
     from .simulator.endpoints import SimulatorEndpoint
+
+
+def _load(factory: Callable[[], Any] | str) -> Callable[[], Any]:
+    """A factory given directly, or as a "module:function" path imported now."""
+    if isinstance(factory, str):
+        module, _, function = factory.partition(":")
+        return getattr(importlib.import_module(module), function)  # type: ignore[no-any-return]
+    return factory
 
 
 class ChannelPlugin:
@@ -44,6 +55,7 @@ class ChannelPlugin:
         sample: Callable[[str, int, str, bool], dict[str, Any]] | None = None,
         check: Callable[[OutboundMessage], Awaitable[list[Problem]]] | None = None,
         parse_response: Callable[[str, ProviderRequest, dict[str, Any]], list[SendOutcome]] | None = None,
+        routes: Callable[[], Iterable[Route]] | str = tuple,
     ) -> None:
         self.channels = tuple(channels)
         self.names = frozenset(c.name for c in self.channels)
@@ -54,6 +66,7 @@ class ChannelPlugin:
         self._sample = sample
         self._check = check
         self._parse_response = parse_response
+        self._routes = routes
 
     def __repr__(self) -> str:
         return f"ChannelPlugin({', '.join(sorted(self.names))})"
@@ -93,12 +106,13 @@ class ChannelPlugin:
 
     @hookimpl
     def register_simulator_endpoints(self, register: Callable[[SimulatorEndpoint], None]) -> None:
-        endpoints = self._endpoints
-        if isinstance(endpoints, str):
-            module, _, function = endpoints.partition(":")
-            endpoints = getattr(importlib.import_module(module), function)
-        for endpoint in endpoints():
+        for endpoint in _load(self._endpoints)():
             register(endpoint)
+
+    @hookimpl
+    def register_simulator_routes(self, register: Callable[[Route], None]) -> None:
+        for route in _load(self._routes)():
+            register(route)
 
     @hookimpl
     def sample_message(
