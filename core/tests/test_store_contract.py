@@ -1047,6 +1047,27 @@ async def test_plugin_data_with_a_ttl_is_gone_once_it_expires(store: Store) -> N
     assert await store.get_data("sfmc", "old", now) == b"set again"
 
 
+async def test_adding_plugin_data_stores_only_where_no_live_value_is(store: Store) -> None:
+    now = time.time()
+    assert await store.add_data("sc", "seen:abc", b"first", now, ttl=3600) is True
+    assert await store.add_data("sc", "seen:abc", b"second", now, ttl=3600) is False
+    assert await store.get_data("sc", "seen:abc", now) == b"first"
+    await store.put_data("sc", "lease", b"old owner", now - 100, ttl=10)  # expired long ago
+    assert await store.add_data("sc", "lease", b"new owner", now, ttl=30) is True
+    assert await store.get_data("sc", "lease", now) == b"new owner"
+    await store.put_data("sc", "config", b"kept", now)  # a put of this turn is there before the add
+    assert await store.add_data("sc", "config", b"lost", now) is False
+    stored = await store.list_data("sc", now)
+    assert stored == {"seen:abc": b"first", "lease": b"new owner", "config": b"kept"}
+
+
+async def test_of_many_concurrent_adds_exactly_one_wins(store: Store) -> None:
+    now = time.time()
+    won = await asyncio.gather(*(store.add_data("sc", "claim", str(i).encode(), now, 60) for i in range(20)))
+    assert won.count(True) == 1
+    assert await store.get_data("sc", "claim", now) == str(won.index(True)).encode()
+
+
 async def test_plugin_data_survives_a_reopen(kind: StoreKind, tmp_path: Path) -> None:
     first = kind.make(tmp_path)
     await first.open()

@@ -56,6 +56,10 @@ class PluginData:
     async def put(self, key: str, value: bytes, ttl: float | None = None) -> None:
         await self.store.put_data(self.namespace, key, value, self.clock(), ttl)
 
+    async def add(self, key: str, value: bytes, ttl: float | None = None) -> bool:
+        """Store only if `key` has no live value (atomic across processes); True when stored."""
+        return await self.store.add_data(self.namespace, key, value, self.clock(), ttl)
+
     async def list(self) -> dict[str, bytes]:
         return await self.store.list_data(self.namespace, self.clock())
 

@@ -141,6 +141,13 @@ class Store(ABC):
         seconds after `now`. Values are opaque bytes: a plugin seals its secrets before they get here."""
 
     @abstractmethod
+    async def add_data(
+        self, namespace: str, key: str, value: bytes, now: float, ttl: float | None = None
+    ) -> bool:
+        """Store a value only if the key has no live value, atomically across processes: True when it was
+        stored. What a plugin claims work or remembers a seen id with (of many callers, exactly one wins)."""
+
+    @abstractmethod
     async def get_data(self, namespace: str, key: str, now: float) -> bytes | None:
         """The value, or None when there is none or it expired before `now`."""
 

@@ -392,6 +392,16 @@ class RedisStore(Store):
             pipe.sadd(self._key("dn", namespace), key)
             await pipe.execute()
 
+    async def add_data(
+        self, namespace: str, key: str, value: bytes, now: float, ttl: float | None = None
+    ) -> bool:
+        expiry = {} if ttl is None else {"pxat": int((now + ttl) * 1000)}
+        async with self.client.pipeline(transaction=True) as pipe:
+            pipe.set(self._key("d", namespace, key), bytes(value), nx=True, **expiry)
+            pipe.sadd(self._key("dn", namespace), key)
+            stored, _ = await pipe.execute()
+        return bool(stored)
+
     async def get_data(self, namespace: str, key: str, now: float) -> bytes | None:
         value = await self.client.get(self._key("d", namespace, key))
         return bytes(value) if value is not None else None

@@ -293,6 +293,13 @@ class SQLiteStore(Store):
         expires_at = now + ttl if ttl is not None else None
         await self._puts.add([(namespace, key, bytes(value), expires_at, now)])
 
+    async def add_data(
+        self, namespace: str, key: str, value: bytes, now: float, ttl: float | None = None
+    ) -> bool:
+        self._puts.flush_now()  # a put asked for before this add is written before it
+        expires_at = now + ttl if ttl is not None else None
+        return await self._write(_add_data, (namespace, key, bytes(value), expires_at), now)
+
     async def get_data(self, namespace: str, key: str, now: float) -> bytes | None:
         found = await self._read(_select_data, _GET_DATA, (namespace, key, now))
         return found[0][1] if found else None
@@ -451,6 +458,16 @@ def _put_data(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
         "ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at",
         [row[:4] for row in rows],
     )
+
+
+def _add_data(conn: sqlite3.Connection, row: tuple[Any, ...], now: float) -> bool:
+    conn.execute(f"DELETE FROM plugin_data WHERE namespace = ? AND key = ? AND NOT {_LIVE}", (*row[:2], now))
+    inserted = conn.execute(
+        "INSERT INTO plugin_data (namespace, key, value, expires_at) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (namespace, key) DO NOTHING",
+        row,
+    ).rowcount
+    return inserted > 0
 
 
 def _select_data(conn: sqlite3.Connection, sql: str, args: tuple[Any, ...]) -> list[tuple[str, bytes]]:
