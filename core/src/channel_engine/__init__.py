@@ -27,6 +27,7 @@ from .models import (
 from .problems import MESSAGE_STATUS, SUCCESS_STATUS, problem, warning
 from .registry import Channel, Host
 from .reports import click_report, inbound_message, outbound_report, parse_send_statuses, status_fields
+from .webhooks import signature_matches
 
 __all__ = [
     "MESSAGE_STATUS",
@@ -65,6 +66,7 @@ __all__ = [
     "outbound_report",
     "parse_send_statuses",
     "problem",
+    "signature_matches",
     "status_fields",
     "warning",
 ]

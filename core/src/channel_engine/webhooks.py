@@ -64,11 +64,16 @@ class WebhookAuth:
         header = next((request.headers[h] for h in s.hmac_headers if h in request.headers), None)
         if header is None:
             return f"missing signature header ({' or '.join(s.hmac_headers)})"
-        digest = hmac.new(s.hmac_secret.reveal().encode(), body, getattr(hashlib, s.hmac_algorithm)).digest()
-        value = _ALGORITHM_PREFIX.sub("", header.strip())  # "sha256=<hex>" style
-        if _matches(value, digest):
+        if signature_matches(s.hmac_secret.reveal().encode(), body, header, s.hmac_algorithm):
             return None
         return "signature does not match the body"
+
+
+def signature_matches(secret: bytes, body: bytes, signature: str, algorithm: str = "sha256") -> bool:
+    """Whether `signature` (a header's value: hex in any case or base64, with or without a "sha256="
+    style prefix) is the HMAC of the raw `body` under `secret`, compared in constant time."""
+    digest = hmac.new(secret, body, getattr(hashlib, algorithm)).digest()
+    return _matches(_ALGORITHM_PREFIX.sub("", signature.strip()), digest)
 
 
 def _matches(value: str, digest: bytes) -> bool:
