@@ -32,4 +32,5 @@ plugin = ChannelPlugin(
     endpoints="channel_engine_whatsapp.simulator:endpoints",  # loaded only when a simulator is built
     sample=samples.sample,
     parse_response=parse_response,
+    routes="channel_engine_whatsapp.simulator_templates:routes",  # template list, sender quality
 )
