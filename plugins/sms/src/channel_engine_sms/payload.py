@@ -18,6 +18,7 @@ from channel_engine import OutboundMessage, ProviderRequest, WebhookUrls, envelo
 from channel_engine.checks import reseller_code
 
 from .channels import MAX_BATCH, SEND_PATH
+from .footer import message_text
 from .validation import INDIA_DLT_KEYS
 
 
@@ -46,7 +47,8 @@ def message_entry(channel: str, message: OutboundMessage, webhooks: WebhookUrls)
     entry: dict[str, Any] = {}
     if message.sender:
         entry["sender"] = message.sender
-    body: dict[str, Any] = {"text": content["text"]}
+    # With a WhatsApp footer the text ends with its wa.me link; Infobip shortens that one like any URL.
+    body: dict[str, Any] = {"text": message_text(content)}
     for key in ("transliteration", "language"):
         if key in content:
             body[key] = content[key]

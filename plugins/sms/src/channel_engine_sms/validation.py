@@ -13,8 +13,19 @@ The message's `content` for these channels (every key but `text` is optional, ex
       },
       "transliteration": "TURKISH",         # one of TRANSLITERATIONS
       "language": {"languageCode": "TR", "singleShift": false, "lockingShift": false},
-      "campaignReferenceId": "summer-2025"  # <= 255 characters, shown in Infobip's campaign analytics
+      "campaignReferenceId": "summer-2025", # <= 255 characters, shown in Infobip's campaign analytics
+      "whatsAppFooter": {                   # conversational campaigns: a link to a WhatsApp chat (footer.py)
+        "number": "14150000000",            #   required: international format, digits, an optional +
+        "text": "Questions? Chat with us on WhatsApp:"   # optional, <= 100 characters, no URL
+      }
     }
+
+`whatsAppFooter` (conversational campaigns) ends the SMS with a line that opens a WhatsApp chat with the
+business: after a line break the text gets `<footer text> https://wa.me/<number>`, the footer text being
+"Chat with us on WhatsApp:" unless given. The footer is counted and sent as part of the text: its
+characters count towards the 255 parts (a text that only fits without it is refused at `$.content.text`,
+saying so), one non-GSM-7 character in it makes the whole message UCS-2, and with `options.urlOptions`
+Infobip shortens and tracks the wa.me link like any other URL of the text.
 
 Any other key is refused, so a misspelt field never silently drops out of the request. The shape is
 flattened from Infobip's `content` and `options.regional` of `/sms/3/messages`; `payload.py` puts each key
@@ -38,6 +49,8 @@ from channel_engine.checks import (
     check_validity,
 )
 from channel_engine.segments import count_segments, is_gsm7
+
+from .footer import FOOTER_KEY, check_footer, footer_line
 
 # No Infobip spec sets a maxLength on `text`, and Infobip splits long texts itself. The hard ceiling is the
 # concatenation header (3GPP TS 23.040 §9.2.3.24.1): it counts parts in one octet, so no SMS can have more
@@ -63,10 +76,8 @@ TRANSLITERATIONS = frozenset(
 )  # fmt: skip
 LANGUAGE_CODES = frozenset({"NONE", "TR", "ES", "PT", "AUTODETECT"})
 
-CONTENT_KEYS = {
-    "sms": ("text", "southKorea", "indiaDlt", "transliteration", "language", "campaignReferenceId"),
-    "lms": ("text", "title", "southKorea", "indiaDlt", "transliteration", "language", "campaignReferenceId"),
-}
+_OPTIONAL_KEYS = ("southKorea", "indiaDlt", "transliteration", "language", "campaignReferenceId", FOOTER_KEY)
+CONTENT_KEYS = {"sms": ("text", *_OPTIONAL_KEYS), "lms": ("text", "title", *_OPTIONAL_KEYS)}
 INDIA_DLT_KEYS = ("principalEntityId", "contentTemplateId", "telemarketerId")
 LANGUAGE_KEYS = ("languageCode", "singleShift", "lockingShift")
 
@@ -112,7 +123,10 @@ def _content(channel: str, content: dict[str, Any]) -> list[Problem]:
         for key in content
         if key not in known
     ]
-    problems += _text(content.get("text"))
+    footer = content.get(FOOTER_KEY)
+    footer_problems = check_footer(footer) if FOOTER_KEY in content else []
+    # The footer is sent as part of the text, so the length check counts it (when it can be built).
+    problems += _text(content.get("text"), footer_line(footer) if footer and not footer_problems else "")
     if channel == "lms":
         problems += _title(content.get("title"))
     problems += _south_korea(channel, content.get("southKorea"))
@@ -138,6 +152,7 @@ def _content(channel: str, content: dict[str, Any]) -> list[Problem]:
                     f"campaignReferenceId must be text of 1 to {CAMPAIGN_REFERENCE_MAX} characters",
                 )
             )
+    problems += footer_problems
     return problems
 
 
@@ -147,7 +162,8 @@ def _unknown_key_sentence(channel: str, key: str, known: tuple[str, ...]) -> str
     return f"content has no field {key!r} on the {channel} channel; its fields are {', '.join(known)}"
 
 
-def _text(text: Any) -> list[Problem]:
+def _text(text: Any, footer: str = "") -> list[Problem]:
+    """`footer` is what `whatsAppFooter` appends to the text ("" without one)."""
     path = "$.content.text"
     if text is None:
         return [problem("invalid_text_length", path, "content.text is missing: an SMS needs a text")]
@@ -157,17 +173,17 @@ def _text(text: Any) -> list[Problem]:
         return [
             problem("invalid_text_length", path, "content.text is empty: an SMS needs at least one character")
         ]
-    count = count_segments(text)
-    if count.segments > MAX_SEGMENTS:
-        return [
-            problem(
-                "invalid_text_length",
-                path,
-                f"content.text needs {count.segments} SMS parts ({count.units} {count.encoding} units); "
-                f"one SMS can have at most {MAX_SEGMENTS} parts",
-            )
-        ]
-    return []
+    count = count_segments(text + footer)
+    if count.segments <= MAX_SEGMENTS:
+        return []
+    needs = f"content.text needs {count.segments} SMS parts ({count.units} {count.encoding} units)"
+    if footer:
+        needs = (
+            f"content.text with its WhatsApp footer needs {count.segments} SMS parts ({count.units} "
+            f"{count.encoding} units; the footer counts: content.{FOOTER_KEY} adds {len(footer)} characters "
+            "to the text)"
+        )
+    return [problem("invalid_text_length", path, f"{needs}; one SMS can have at most {MAX_SEGMENTS} parts")]
 
 
 def _title(title: Any) -> list[Problem]:
