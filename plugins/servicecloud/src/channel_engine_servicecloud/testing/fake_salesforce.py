@@ -18,6 +18,12 @@ recorded in `spec_violations` and refused with code 10045, so a test sees it. Re
 codes in `{"code", "message"}`; the HTTP statuses are the fake's choice (the docs give none beyond 401 for a
 bad token), so a client should act on `code`.
 
+Where the docs are silent the fake takes the stricter reading, so a client that works here does not lean
+on leniency: a typing indicator or delivery failure for an end user with no conversation yet is refused
+(10025); the history import needs the conversation established first (10025), takes an entry's id equal to
+its message id (10060) and counts message ids already sent in the conversation, so a retried batch is
+refused (10073); `EstablishMessagingSession` opens a new session each time.
+
 Tests drive it with knobs: `down` (SCRT answers 503), `fail_next(n, status, code)`, `slow` (seconds added to
 each SCRT answer), `revoke_tokens()`, `end_session(...)`, `history_allowed`, `consent_owner`; and read what
 it recorded: `interactions`, `acknowledgements`, `conversations`, `history`, `routes`, `consents`,
