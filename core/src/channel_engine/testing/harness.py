@@ -45,7 +45,8 @@ class Harness:
 @contextlib.asynccontextmanager
 async def run_engine(data_dir: Path, *plugins: object, **settings: Any) -> AsyncIterator[Harness]:
     """An engine with the installed plugins plus `plugins` and a RecordingHost (the one among `plugins`, or a
-    new one), on a loopback port."""
+    new one), on a loopback port. Another run on the same `data_dir` has the same secret key, as a restarted
+    engine would."""
     recorder = next((p for p in plugins if isinstance(p, RecordingHost)), None) or RecordingHost()
     plugins = tuple(p for p in plugins if p is not recorder)
     sock = bind()
@@ -53,7 +54,16 @@ async def run_engine(data_dir: Path, *plugins: object, **settings: Any) -> Async
     engine = Engine(
         config,
         plugins=get_plugin_manager([recorder, *plugins]),
-        box=SecretBox(new_key().encode()),
+        box=SecretBox(_key_of(data_dir)),
     )
     async with serving(create_app(engine), sock) as url, httpx.AsyncClient(base_url=url, timeout=30) as http:
         yield Harness(engine, url, http, recorder)
+
+
+def _key_of(data_dir: Path) -> bytes:
+    """The test engine's secret key, kept beside its data (never the environment's key)."""
+    path = data_dir / "test-secret.key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(new_key())
+    return path.read_bytes().strip()

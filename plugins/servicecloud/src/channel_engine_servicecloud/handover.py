@@ -170,8 +170,8 @@ class Handover:
         established = await self.api.establish_conversation(org, end_user, ask.routing_attributes)
         cid = str(established.get("conversationIdentifier") or "")
         session = established.get("messagingSessionId")
-        if recent:
-            session = await self._import(org, end_user, recent, now, session) or session
+        if recent:  # the documented flow: the first history call establishes the session, the rest attach
+            session = await self._import(org, end_user, recent, now) or session
         routed = await self.api.route(org, cid, ask.routing.info() if ask.routing else None)
         session = session or routed.get("workItemId")
 
@@ -251,10 +251,9 @@ class Handover:
         found.sort(key=lambda m: m.at_ms)
         return found
 
-    async def _import(
-        self, org: Org, end_user: str, history: list[BotMessage], now: float, session: Any
-    ) -> str | None:
-        """History into the session, five entries a call, newest first."""
+    async def _import(self, org: Org, end_user: str, history: list[BotMessage], now: float) -> str | None:
+        """History into a new messaging session, five entries a call, newest first."""
+        session: str | None = None
         now_ms = int(now * 1000)
         first_ms = history[0].at_ms
         people = [{"displayName": "Customer", "participant": participant(end_user), "joinedTime": first_ms}]
@@ -303,9 +302,9 @@ class Handover:
             "entryPayload": {
                 "entryType": "Message",
                 "id": entry_id(m.id),
-                "abstractMessage": {
+                "abstractMessage": {  # one id for the entry and its message, as Salesforce's own entries
                     "messageType": "StaticContentMessage",
-                    "id": entry_id(m.id, "message"),
+                    "id": entry_id(m.id),
                     "staticContent": {"formatType": "Text", "text": m.text},
                 },
             },
