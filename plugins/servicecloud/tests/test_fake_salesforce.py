@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
@@ -147,29 +147,31 @@ async def test_the_production_and_sandbox_login_servers_are_audiences_too(
 OTHER_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
-@pytest.mark.parametrize(
-    ("claims", "error", "description", "why"),
-    [
-        ({"key": OTHER_KEY}, "invalid_grant", "invalid assertion", "InvalidSignatureError"),
-        ({"aud": "https://login.example.com"}, "invalid_grant", "audience is invalid", "aud"),
-        ({"exp": int(time.time()) - 5}, "invalid_grant", "expired authorization code", "past"),
-        ({"exp": now_ms() + 180_000}, "invalid_grant", "invalid assertion", "milliseconds"),
-        ({"exp": time.time() + 60.5}, "invalid_grant", "invalid assertion", "whole seconds"),
-        ({"iss": "someone-else"}, "invalid_client_id", "client identifier invalid", "iss"),
-        ({"sub": "intruder@example.com"}, "invalid_grant", "user hasn't approved this consumer", "sub"),
-    ],
-)
+# Claims made when the test runs: an `exp` computed at collection would age while other tests run.
+BAD_ASSERTIONS: list[tuple[Callable[[], dict[str, Any]], str, str, str]] = [
+    (lambda: {"key": OTHER_KEY}, "invalid_grant", "invalid assertion", "InvalidSignatureError"),
+    (lambda: {"aud": "https://login.example.com"}, "invalid_grant", "audience is invalid", "aud"),
+    (lambda: {"exp": int(time.time()) - 5}, "invalid_grant", "expired authorization code", "past"),
+    (lambda: {"exp": now_ms() + 180_000}, "invalid_grant", "invalid assertion", "milliseconds"),
+    (lambda: {"exp": time.time() + 60.5}, "invalid_grant", "invalid assertion", "whole seconds"),
+    (lambda: {"iss": "someone-else"}, "invalid_client_id", "client identifier invalid", "iss"),
+    (lambda: {"sub": "intruder@example.com"}, "invalid_grant", "user hasn't approved this consumer", "sub"),
+]
+
+
+@pytest.mark.parametrize(("claims", "error", "description", "why"), BAD_ASSERTIONS)
 async def test_a_bad_assertion_is_refused_as_salesforce_does(
     fake: FakeSalesforce,
     http: httpx.AsyncClient,
-    claims: dict[str, Any],
+    claims: Callable[[], dict[str, Any]],
     error: str,
     description: str,
     why: str,
 ) -> None:
-    key = claims.pop("key", None)
+    made = claims()
+    key = made.pop("key", None)
     response = await http.post(
-        "/services/oauth2/token", data={"grant_type": GRANT, "assertion": assertion(fake, key, **claims)}
+        "/services/oauth2/token", data={"grant_type": GRANT, "assertion": assertion(fake, key, **made)}
     )
     assert response.status_code == 400
     assert response.json() == {"error": error, "error_description": description}
