@@ -1,6 +1,7 @@
 """The template panel's server side through real HTTP: a real engine whose built-in simulator is the org's
-Infobip account, the panel's routes served over loopback, and every send followed to the WhatsApp template
-request the simulator accepted."""
+Infobip account, the panel's routes served in an app of their own over loopback (and once where the plugin
+mounts them in the engine), and every send followed to the WhatsApp template request the simulator
+accepted."""
 
 from __future__ import annotations
 
@@ -493,3 +494,23 @@ async def test_templates_the_engine_cannot_fill_are_left_out() -> None:
     assert found[0].footer is None
     assert found[0].buttons[0].phone_number == "+441134960000"
     assert found[0].body_placeholders == 1
+
+
+# -- mounted by the plugin ---------------------------------------------------------------------------------
+
+
+async def test_the_engine_serves_the_panel_under_servicecloud(panel: Panel) -> None:
+    token = panel_token(panel.harness.engine.services, ORG_ID)
+    async with httpx.AsyncClient(
+        base_url=f"{panel.harness.url}/servicecloud/{ORG_ID}/panel/{token}/"
+    ) as http:
+        page = await http.get("templates", params={"id": SESSION})
+        assert page.status_code == 200 and "frame-ancestors" in page.headers["content-security-policy"]
+        context = await http.get("api/context", params={"id": SESSION})
+        assert context.json()["recipient"] == END_USER
+        sent = await http.post("api/send", json=SPRING_SALE)
+        assert sent.status_code == 202, sent.text
+        wrong = await http.get(f"{panel.harness.url}/servicecloud/{ORG_ID}/panel/{token[::-1]}/templates")
+        assert wrong.status_code == 404
+    await panel.harness.simulator.wait_accepted(1)
+    assert panel.entry(sent.json()["messageId"])["content"]["templateName"] == "spring_sale"
