@@ -180,7 +180,8 @@ async def test_an_agent_fills_and_sends_a_template_from_the_session(tmp_path: Pa
         await expect(page.locator(".counter.over")).to_have_text("129/128")
         await page.get_by_role("button", name="Send").click()
         await expect(error).to_be_visible()
-        assert panel.harness.simulator.accepted_total == 0  # refused in the page, before any request
+        await expect(page.get_by_role("status")).to_have_text("")  # refused in the page: no "Sending…"
+        assert panel.requests == []
 
         await stop.fill("stop-promos")
         await expect(error).to_be_hidden()
