@@ -119,21 +119,21 @@ def _body_schema(operation: dict[str, Any], where: str) -> Schema:
 
 
 @functools.cache
-def _spec(directory: Path, product: str) -> _Spec:
+def _spec(directory: Path, product: str) -> SpecDocument:
     file = directory / f"{product}.json"
     if not file.is_file():
         known = ", ".join(sorted(p.stem for p in directory.glob("*.json"))) or "none"
         raise SpecError(f"no spec for product {product!r}: {file} does not exist (products here: {known})")
-    return _Spec(product, json.loads(file.read_text(encoding="utf-8")))
+    return SpecDocument(product, json.loads(file.read_text(encoding="utf-8")))
 
 
-class _Spec:
+class SpecDocument:
     """One spec document, prepared: discriminators rewritten, every `$ref` absolute, one registry."""
 
     def __init__(self, product: str, document: dict[str, Any]) -> None:
         self.uri = f"urn:channel-engine:infobip:{product}"
         self.document = document
-        prepared = _absolute_refs(_rewrite_discriminators(document), self.uri)
+        prepared = absolute_refs(_rewrite_discriminators(document), self.uri)
         self.prepared = prepared
         resource = DRAFT202012.create_resource(prepared)
         self.registry: referencing.Registry = referencing.Registry().with_resource(self.uri, resource)
@@ -141,7 +141,7 @@ class _Spec:
         self._validators: dict[str, jsonschema.Draft202012Validator] = {}
 
     def check(self, schema: Schema, payload: Any) -> list[str]:
-        root = _absolute_refs(schema, self.uri)
+        root = absolute_refs(schema, self.uri)
         problems = [_describe(error) for error in self._validator(root).iter_errors(payload)]
         undeclared = self._undeclared(root, payload, "$")
         problems += [f"{path}: the spec declares no such key" for path in undeclared]
@@ -315,14 +315,14 @@ def _point_subtypes_at_copies(node: Any, bases: set[str]) -> None:
             _point_subtypes_at_copies(child, bases)
 
 
-def _absolute_refs(node: Any, uri: str) -> Any:
+def absolute_refs(node: Any, uri: str) -> Any:
     """A copy where `#/...` references name the spec document, so any sub-schema validates on its own."""
     if isinstance(node, dict):
-        out = {k: _absolute_refs(v, uri) for k, v in node.items()}
+        out = {k: absolute_refs(v, uri) for k, v in node.items()}
         ref = out.get("$ref")
         if isinstance(ref, str) and ref.startswith("#"):
             out["$ref"] = uri + ref
         return out
     if isinstance(node, list):
-        return [_absolute_refs(v, uri) for v in node]
+        return [absolute_refs(v, uri) for v in node]
     return node

@@ -63,6 +63,24 @@ def whatsapp_contents(message: dict[str, Any]) -> list[dict[str, Any]]:
     return []
 
 
+def notice(org: Org, record: Conversation, kind: str, key: str, text: str) -> OutboundMessage | None:
+    """A message of the org's own (the welcome or closing message) to the conversation's end user, from
+    the sender they wrote to; its id is derived from `kind` and `key`, so it goes once. None when that
+    sender is no longer selected."""
+    account = org.account_for(record.sender)
+    if account is None:
+        return None
+    return OutboundMessage(
+        channel="whatsapp",
+        id=message_id(org.org_id, kind, key),
+        destination=record.end_user,
+        sender=record.sender,
+        content={"type": "TEXT", "text": text},
+        account=engine_account(org, account),
+        host=HostRef(name=HOST, context={"orgId": org.org_id, "endUser": record.end_user, "kind": kind}),
+    )
+
+
 def _attachment(attachment: dict[str, Any], caption: str | None) -> dict[str, Any] | None:
     url, mime = attachment.get("url"), str(attachment.get("mimeType") or "")
     if not isinstance(url, str) or not url:
@@ -200,22 +218,10 @@ class AgentMessages:
         record = await self._conversation(org, end_user, cid)
         if record is None or not org.closing_message or not record.window_open(self.clock()):
             return
-        account = org.account_for(record.sender)
-        if account is None:
-            return
         session = str((entry.get("entryPayload") or entry).get("sessionId") or record.session_id or cid)
-        closing = OutboundMessage(
-            channel="whatsapp",
-            id=message_id(org.org_id, "closing", session),
-            destination=record.end_user,
-            sender=record.sender,
-            content={"type": "TEXT", "text": org.closing_message},
-            account=engine_account(org, account),
-            host=HostRef(
-                name=HOST, context={"orgId": org.org_id, "endUser": record.end_user, "kind": "closing"}
-            ),
-        )
-        await self.services.submit([closing])
+        closing = notice(org, record, "closing", session, org.closing_message)
+        if closing is not None:
+            await self.services.submit([closing])
 
     async def _conversation(self, org: Org, end_user: str, cid: str | None) -> Conversation | None:
         record = await self.conversations.get(org.org_id, end_user) if end_user else None

@@ -29,11 +29,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from channel_engine import HostRef, HostServices, OutboundMessage
+from channel_engine import HostServices
 from channel_engine.documents import Documents, validation_path
 
-from .agents import HOST, message_id
-from .config import NAMESPACE, Org, WhatsAppAccount, engine_account
+from .agents import notice
+from .config import NAMESPACE, Org, WhatsAppAccount
 from .conversations import Conversation, Conversations, digits
 from .inbound import parse_time
 from .interaction_api import InteractionApi, InteractionError, entry_id, participant
@@ -311,19 +311,10 @@ class Handover:
         }
 
     async def _welcome(self, org: Org, record: Conversation, conversation_id: str) -> str | None:
-        account = org.account_for(record.sender)
-        assert account is not None and org.welcome_message
-        welcome = OutboundMessage(
-            channel="whatsapp",
-            id=message_id(org.org_id, "welcome", conversation_id),
-            destination=record.end_user,
-            sender=record.sender,
-            content={"type": "TEXT", "text": org.welcome_message},
-            account=engine_account(org, account),
-            host=HostRef(
-                name=HOST, context={"orgId": org.org_id, "endUser": record.end_user, "kind": "welcome"}
-            ),
-        )
+        assert org.welcome_message
+        welcome = notice(org, record, "welcome", conversation_id, org.welcome_message)
+        if welcome is None:
+            return None
         verdict = (await self.services.submit([welcome]))[0]
         if not verdict.accepted:
             log.warning("org %s: the welcome message was refused: %s", org.org_id, verdict.problems)

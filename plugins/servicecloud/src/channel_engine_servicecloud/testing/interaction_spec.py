@@ -34,9 +34,8 @@ from typing import Any
 import yaml
 from jsonschema.exceptions import ValidationError, best_match
 
-# The core's prepared-spec validator (discriminators, $refs, undeclared keys) is reused rather than copied;
-# it is private to the core's conformance module, so a change there shows up here first.
-from channel_engine.testing.conformance import PICK, SPEC_DIR_ENV, _absolute_refs, _Spec
+# The core's prepared-spec validator (discriminators, $refs, undeclared keys), reused rather than copied.
+from channel_engine.testing.conformance import PICK, SPEC_DIR_ENV, SpecDocument, absolute_refs
 
 SALESFORCE_SPEC_DIR_ENV = "CHANNEL_ENGINE_SALESFORCE_SPEC_DIR"
 INBOUND_FILE = "inbound-interaction-api.yaml"
@@ -152,13 +151,13 @@ def _json_part(spec: _SalesforceSpec, schema: Schema, where: str) -> Schema:
     return part
 
 
-class _SalesforceSpec(_Spec):
+class _SalesforceSpec(SpecDocument):
     """The core's prepared spec, describing each error at its deepest point: Salesforce nests discriminated
     objects (an interaction holds an entry holds a message holds its content), and "not valid under any of
     the given schemas" at the outer one would not say which field is wrong."""
 
     def check(self, schema: Schema, payload: Any) -> list[str]:
-        root = _absolute_refs(schema, self.uri)
+        root = absolute_refs(schema, self.uri)
         problems = [_describe(error) for error in self._validator(root).iter_errors(payload)]
         undeclared = self._undeclared(root, payload, "$")
         return problems + [f"{path}: the spec declares no such key" for path in undeclared]
@@ -191,12 +190,12 @@ def _sentence(message: str, via: list[str]) -> str:
 
 
 @functools.cache
-def _inbound(directory: Path) -> _Spec:
+def _inbound(directory: Path) -> SpecDocument:
     return _SalesforceSpec("salesforce-interaction", prepare(_load(directory / INBOUND_FILE)))
 
 
 @functools.cache
-def _outbound(directory: Path) -> _Spec:
+def _outbound(directory: Path) -> SpecDocument:
     return _SalesforceSpec("salesforce-custom-event", prepare(_load(directory / OUTBOUND_FILE)))
 
 
