@@ -87,7 +87,8 @@ def run(exe: str, *command: str, env: dict[str, str] | None = None) -> int:
 def isolated(exe: str, plugin: Path, env: dict[str, str]) -> int:
     command = [exe, "run", "--isolated", "--no-project", "--quiet", "--with-editable", "./core[testing]"]
     extra = "[testing]" if "\ntesting = " in (plugin / "pyproject.toml").read_text() else ""
-    command += ["--with-editable", f"./plugins/{plugin.name}{extra}", "pytest", "-q", f"plugins/{plugin.name}"]
+    command += ["--with-editable", f"./plugins/{plugin.name}{extra}"]
+    command += ["pytest", "-q", f"plugins/{plugin.name}"]
     return subprocess.call(command, cwd=ROOT, env={**os.environ, **env})
 
 

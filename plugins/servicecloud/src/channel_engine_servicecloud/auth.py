@@ -12,6 +12,7 @@ import asyncio
 import hashlib
 import time
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 import jwt
@@ -89,7 +90,7 @@ class TokenSource:
             )
         except httpx.HTTPError as exc:
             raise SalesforceAuthError(f"{audience} cannot be reached ({type(exc).__name__})") from None
-        body = _json(response)
+        body = json_object(response)
         if response.status_code != 200 or "access_token" not in body:
             reason = body.get("error_description") or body.get("error") or f"HTTP {response.status_code}"
             raise SalesforceAuthError(
@@ -107,7 +108,8 @@ def _identity(org: Org) -> str:
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
-def _json(response: httpx.Response) -> dict[str, object]:
+def json_object(response: httpx.Response) -> dict[str, Any]:
+    """A Salesforce answer's JSON object; {} when the body is not one (an HTML error page, a list)."""
     try:
         body = response.json()
     except ValueError:

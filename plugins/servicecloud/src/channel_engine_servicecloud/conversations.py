@@ -38,12 +38,6 @@ class Conversation(Struct, rename="camel", kw_only=True):
     def window_open(self, now: float) -> bool:
         return self.last_inbound_at is not None and now - self.last_inbound_at < WINDOW_SECONDS
 
-    def window_closes_at(self) -> float | None:
-        return None if self.last_inbound_at is None else self.last_inbound_at + WINDOW_SECONDS
-
-    def opted_in(self, now: float) -> bool:
-        return self.opted_in_at is not None and self.window_open(now)
-
 
 def digits(number: str) -> str:
     return number.strip().lstrip("+")

@@ -57,9 +57,6 @@ class Inbound(msgspec.Struct, kw_only=True):
     type: str = "TEXT"
     text: str | None = None
     media_url: str | None = None
-    filename: str | None = None
-    contact_name: str | None = None
-    via: str = "whatsapp"  # "conversations" when it came through Infobip's Conversations events
 
     def queue_key(self) -> str:
         # Sorts by conversation, then send time (ms), then id: list order is delivery order.
@@ -112,11 +109,12 @@ def parse_inbound(org_id: str, body: Any, now: float) -> list[Inbound]:
             raise ValueError(f"results[{i}] must be an object")
         if "message" in entry:
             kind, text, url = _message_text(entry["message"] if isinstance(entry["message"], dict) else {})
-            user, to, mid = entry.get("from"), entry.get("to"), entry.get("messageId")
-            name = (
-                (entry.get("contact") or {}).get("name") if isinstance(entry.get("contact"), dict) else None
+            user, to, mid, at = (
+                entry.get("from"),
+                entry.get("to"),
+                entry.get("messageId"),
+                entry.get("receivedAt"),
             )
-            via, at = "whatsapp", entry.get("receivedAt")
         elif "conversationId" in entry or "contentType" in entry:
             if str(entry.get("direction", "INBOUND")).upper() != "INBOUND":
                 continue  # the bot's or an agent's own messages come back as events too
@@ -124,13 +122,8 @@ def parse_inbound(org_id: str, body: Any, now: float) -> list[Inbound]:
             text = content.get("text") if isinstance(content, dict) else content
             url = content.get("url") if isinstance(content, dict) else None
             kind = str(entry.get("contentType") or "TEXT").upper()
-            user, to, mid, name = (
-                entry.get("from"),
-                entry.get("to"),
-                entry.get("id") or entry.get("messageId"),
-                None,
-            )
-            via, at = "conversations", entry.get("createdAt")
+            user, to, at = entry.get("from"), entry.get("to"), entry.get("createdAt")
+            mid = entry.get("id") or entry.get("messageId")
         else:
             raise ValueError(f"results[{i}] is neither a WhatsApp inbound message nor a conversation message")
         for field, value in (("from", user), ("to", to), ("messageId", mid)):
@@ -146,8 +139,6 @@ def parse_inbound(org_id: str, body: Any, now: float) -> list[Inbound]:
                 type=kind,
                 text=text if isinstance(text, str) else None,
                 media_url=url if isinstance(url, str) else None,
-                contact_name=name if isinstance(name, str) else None,
-                via=via,
             )
         )
     return found
@@ -332,7 +323,7 @@ class InboundRelay:
         if response.status_code != 200 or len(response.content) > MAX_ATTACHMENT:
             return None
         mime = response.headers.get("content-type", "application/octet-stream").split(";")[0]
-        name = message.filename or (message.media_url or "file").rstrip("/").rsplit("/", 1)[-1] or "file"
+        name = (message.media_url or "file").rstrip("/").rsplit("/", 1)[-1] or "file"
         return name, response.content, mime
 
     async def _remember(self, org: Org, message: Inbound, answer: dict[str, Any]) -> None:

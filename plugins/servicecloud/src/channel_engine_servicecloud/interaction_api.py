@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import msgspec
 
-from .auth import TokenSource
+from .auth import TokenSource, json_object
 from .config import Org
 
 RETRYABLE_CODES = {10019, 10055, 10056, 10094, 500}
@@ -201,12 +201,7 @@ class InteractionApi:
 
 
 def _answer(path: str, response: httpx.Response) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except ValueError:
-        body = {}
-    if not isinstance(body, dict):
-        body = {}
+    body = json_object(response)
     if response.status_code < 300:
         return body
     code = body.get("code")

@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import quote
 
+import httpx
 import msgspec
 from msgspec import Meta, Struct
 from starlette.requests import Request
@@ -290,8 +291,6 @@ def summarize(parts: Parts, org: Org, request_base: str) -> dict[str, Any]:
 
 async def sender_status(parts: Parts, account: WhatsAppAccount, numbers: list[str]) -> dict[str, str] | str:
     """Each sender's status from Infobip's sender quality API (`CONNECTED`...), or why it cannot be had."""
-    import httpx
-
     try:
         response = await parts.http.get(
             f"{account.base_url.rstrip('/')}/whatsapp/1/senders/quality",
