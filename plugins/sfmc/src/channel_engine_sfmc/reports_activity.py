@@ -20,7 +20,7 @@ from .activity import SENT_NAMESPACE, sent_key
 from .data_extensions import UNIFIED_URL_TRACKING, VIBER_URL_TRACKING
 from .in_arguments import DesignError, ExecuteCall
 from .journey_builder import LIFECYCLE, activity_config, verified_call
-from .sink import ROWS_NAMESPACE, row_key
+from .sink import ROWS_NAMESPACE, row_key, stored_delivery_row
 from .units import Units
 
 DELIVERY_FIELDS = ("statusName", "statusGroupName", "errorName", "doneAt", "sentAt", "seenAt")
@@ -88,10 +88,12 @@ def reports_routes(services: HostServices, units: Units) -> list[Route]:
             call.arguments.get("dataExtension") or unit.report_storage.native.sms_delivery_reports
         )
         message_id = (await sent.get(sent_key(activity, call.contact_key)) or b"").decode()
-        row = await rows.get_json(row_key(extension, message_id)) if message_id else None
         if is_click_extension(extension, unit.report_storage.native.url_click_reports):
+            row = await rows.get_json(row_key(extension, message_id)) if message_id else None
             answer = click_answer(row) | dict.fromkeys(DELIVERY_FIELDS, "")
         else:
+            # The seen time is kept beside the delivery row (see sink.py), so both are read.
+            row = await stored_delivery_row(rows, extension, message_id) if message_id else None
             answer = delivery_answer(row) | dict.fromkeys(CLICK_FIELDS, "")
         return JSONResponse(answer | {"messageId": message_id})
 

@@ -5,17 +5,23 @@ event when its activity has "Trigger Event on Response".
 Each row is also kept in the plugin's data, keyed by data extension and message: a seen report completes
 the row its delivery report made, and Get Reports answers from these rows without a round trip to SFMC.
 A failure raises, so the engine's outbox hands the report over again later (SFMC down loses nothing).
+
+The delivery and seen reports of one message may be handled by two engine processes at once, so they never
+read-modify-write one value: the seen time has a key of its own (`seen_key`). A seen report writes its key,
+then reads the delivery row; a delivery report writes the delivery row, then reads the seen key. On a store
+where a read sees every write that finished before it (SQLite, Redis), at least one of the two sees the
+other's write and hands SFMC the complete row, with no lock between processes.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any
 
 import httpx
 
 from channel_engine import Batcher, HostServices, OutboundMessage, Report
+from channel_engine.hosting import PluginData
 
 from . import rows as r
 from .config import BusinessUnit
@@ -38,6 +44,24 @@ def row_key(extension_key: str, message_id: str) -> str:
     return f"{extension_key}|{message_id}"
 
 
+def seen_key(extension_key: str, message_id: str) -> str:
+    """Where a message's seen time is kept, beside (never inside) its delivery row."""
+    return row_key(extension_key, message_id) + "|seen"
+
+
+async def stored_delivery_row(rows: PluginData, extension_key: str, message_id: str) -> dict[str, Any] | None:
+    """A message's delivery row as stored, with its seen time when one has arrived; None before either."""
+    row = await rows.get_json(row_key(extension_key, message_id))
+    seen = await rows.get_json(seen_key(extension_key, message_id))
+    if row is None and seen is None:
+        return None
+    return _with_seen(row or {}, seen)
+
+
+def _with_seen(row: dict[str, Any], seen: dict[str, Any] | None) -> dict[str, Any]:
+    return row | {"seenAt": seen["seenAt"]} if seen and seen.get("seenAt") else row
+
+
 class ReportSink:
     def __init__(self, services: HostServices, units: Any, api: SfmcApi, http: httpx.AsyncClient) -> None:
         self.services = services
@@ -46,7 +70,6 @@ class ReportSink:
         self.http = http
         self.rows = services.data(ROWS_NAMESPACE)
         self.batcher = Batcher(self._flush)
-        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}  # per message: the lock, its users
 
     # -- which extension a report goes to ------------------------------------------------------------
 
@@ -99,22 +122,26 @@ class ReportSink:
         if report.kind == "INBOUND":
             return r.inbound_row(report, message)
         message_id = report.message_id or ""
-        lock, users = self._locks.get(message_id) or (asyncio.Lock(), 0)
-        self._locks[message_id] = (lock, users + 1)
-        try:
-            async with lock:  # a delivery and a seen report of one message merge one after the other
-                stored = await self.rows.get_json(row_key(key, message_id)) or {}
-                fresh = r.seen_row(report) if report.kind == "SEEN" else r.delivery_row(report, message)
-                row = stored | {k: v for k, v in fresh.items() if v is not None}  # keeps a stored seenAt
-                await self.rows.put_json(row_key(key, message_id), row, ROW_TTL)
-        finally:
-            # The lock is dropped only when nobody holds or awaits it, so a waiter never meets a new one.
-            lock, users = self._locks[message_id]
-            if users == 1:
-                del self._locks[message_id]
-            else:
-                self._locks[message_id] = (lock, users - 1)
-        return row if row.get("statusName") else None
+        if report.kind == "SEEN":
+            return await self._seen_row(report, key, message_id)
+        # An earlier delivery report of the message (an intermediate status, say) keeps what this one lacks.
+        stored = await self.rows.get_json(row_key(key, message_id)) or {}
+        fresh = r.delivery_row(report, message)
+        row = stored | {k: v for k, v in fresh.items() if v is not None}
+        await self.rows.put_json(row_key(key, message_id), row, ROW_TTL)
+        # Read only after the write: a seen report written before it is found here, and one written after
+        # it finds this row.
+        return _with_seen(row, await self.rows.get_json(seen_key(key, message_id)))
+
+    async def _seen_row(self, report: Report, key: str, message_id: str) -> dict[str, Any] | None:
+        seen_at = r.seen_row(report)["seenAt"]
+        if seen_at is not None:
+            await self.rows.put_json(seen_key(key, message_id), {"seenAt": seen_at}, ROW_TTL)
+        # Read only after the write, for the same reason as in `_row`.
+        stored = await self.rows.get_json(row_key(key, message_id))
+        if not stored or not stored.get("statusName"):
+            return None  # the delivery report, when it comes, finds the seen time and writes the row
+        return stored | {"seenAt": seen_at} if seen_at is not None else stored
 
     async def _write(
         self,
@@ -151,8 +178,13 @@ class ReportSink:
                     f"the notification URL of business unit {mid} answered HTTP {response.status_code}"
                 )
             return
-        if detail:  # upsert: one row per primary key, the last one wins
-            rows = list({row.get("messageId"): row for row in rows}.values())
+        if detail:  # upsert: one row per primary key, its columns merged in order (the last value wins)
+            # A row without seenAt (its delivery report missed the seen time) must not drop the seenAt of
+            # another row of the message in the same batch.
+            merged: dict[Any, dict[str, Any]] = {}
+            for row in rows:
+                merged[row.get("messageId")] = merged.get(row.get("messageId"), {}) | row
+            rows = list(merged.values())
             await self.api.upsert_rows(mid, unit.sfmc, target, rows)
         else:
             await self.api.insert_rows(mid, unit.sfmc, target, rows)
