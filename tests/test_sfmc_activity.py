@@ -179,3 +179,66 @@ async def test_an_engine_fault_answers_5xx_so_journey_builder_retries(trip: Jour
         store.enqueue = original  # type: ignore[method-assign]
     assert response.status_code == 503 and "disk full" not in response.text
     assert SIGNING_SECRET not in response.text
+
+
+# A Key Management salt key: Journey Builder signs with the salt's original bytes when config.json names it.
+SALT_TEXT = b"salt typed in SFMC Key Management, 0123456789"
+SALT_KEY = {"jwtCustomerKey": "infobip-jwt-salt", "jwtSalt": "0x" + SALT_TEXT.hex()}
+
+
+async def with_salt_key(trip: Journey) -> None:
+    response = await trip.configure(sfmc=trip.unit_document()["sfmc"] | SALT_KEY)
+    assert response.status_code == 200, response.text
+
+
+async def test_a_call_signed_with_the_salt_keys_bytes_is_executed(trip: Journey) -> None:
+    await with_salt_key(trip)
+    body = trip.execute_body("contact-salt", **sample(trip, "sms"))
+    answer = await trip.post_jwt("message/execute", body, SALT_TEXT)
+    assert answer.status_code == 200 and answer.json()["messageStatus"] == "Success"
+    await trip.harness.simulator.wait_reported([answer.json()["messageId"]])
+    saved = {"arguments": {"execute": {"inArguments": in_arguments(**sample(trip, "sms"))}}}
+    assert (await trip.post_jwt("message/save", saved, SALT_TEXT)).status_code == 200
+    reports = trip.execute_body("contact-salt", messageActivityId=trip.activity_id, dataExtension="x")
+    assert (await trip.post_jwt("reports/execute", reports, SALT_TEXT)).status_code == 200
+
+
+async def test_a_call_signed_with_the_salts_hex_text_is_refused(trip: Journey) -> None:
+    await with_salt_key(trip)
+    body = trip.execute_body("contact-hex", **sample(trip, "sms"))
+    refused = await trip.post_jwt("message/execute", body, SALT_KEY["jwtSalt"])
+    assert refused.status_code == 401
+    assert "matches neither of business unit" in refused.json()["error"]
+    assert SALT_KEY["jwtSalt"] not in refused.text and SIGNING_SECRET not in refused.text
+    assert len(trip.harness.simulator.accepted) == 0
+
+
+async def test_journeys_signed_with_the_package_secret_keep_working_beside_a_salt_key(trip: Journey) -> None:
+    await with_salt_key(trip)
+    body = trip.execute_body("contact-secret", **sample(trip, "sms"))
+    answer = await trip.post_jwt("message/execute", body, SIGNING_SECRET)
+    assert answer.status_code == 200 and answer.json()["messageStatus"] == "Success"
+
+
+def signing_of(config: dict[str, Any]) -> dict[str, Any]:
+    """Each call's signing settings in a config.json: execute and every lifecycle call."""
+    calls = {"execute": config["arguments"]["execute"], **config["configurationArguments"]}
+    return {name: (call["useJwt"], call.get("customerKey")) for name, call in calls.items()}
+
+
+@pytest.mark.parametrize("activity", ["message", "reports"])
+async def test_config_json_names_the_customer_key_only_when_one_is_configured(
+    trip: Journey, activity: str
+) -> None:
+    names = ("execute", "save", "publish", "validate", "stop")
+    plain = (await trip.http.get(f"/sfmc/{trip.mid}/{activity}/config.json")).json()
+    assert signing_of(plain) == dict.fromkeys(names, (True, None))
+    assert "customerKey" not in str(plain)
+    await with_salt_key(trip)
+    salted = (await trip.http.get(f"/sfmc/{trip.mid}/{activity}/config.json")).json()
+    assert signing_of(salted) == dict.fromkeys(names, (True, "infobip-jwt-salt"))
+    assert SALT_KEY["jwtSalt"] not in str(salted)
+    unconfigured = await trip.http.get(f"/sfmc/999/{activity}/config.json")
+    assert unconfigured.status_code == 200 and signing_of(unconfigured.json()) == dict.fromkeys(
+        names, (True, None)
+    )

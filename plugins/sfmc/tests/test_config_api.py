@@ -109,3 +109,46 @@ async def test_a_deleted_business_unit_is_gone(trip: Journey) -> None:
     assert (await trip.http.delete(f"/sfmc/config/{trip.mid}", headers=ADMIN)).status_code == 204
     assert (await trip.http.get(f"/sfmc/config/{trip.mid}", headers=ADMIN)).status_code == 404
     assert (await trip.http.delete(f"/sfmc/config/{trip.mid}", headers=ADMIN)).status_code == 404
+
+
+SALT_TEXT = b"the salt typed in Key Management, 0123456789"
+SALT_KEY = {"jwtCustomerKey": "infobip-jwt-salt", "jwtSalt": "0x" + SALT_TEXT.hex()}
+
+
+async def test_a_salt_key_is_masked_sealed_and_kept_when_the_mask_comes_back(trip: Journey) -> None:
+    document = trip.unit_document()
+    stored = await trip.configure(sfmc=document["sfmc"] | SALT_KEY)
+    assert stored.status_code == 200, stored.text
+    shown = (await trip.http.get(f"/sfmc/config/{trip.mid}", headers=ADMIN)).json()
+    assert shown["sfmc"]["jwtSalt"] == config.MASK and shown["sfmc"]["jwtCustomerKey"] == "infobip-jwt-salt"
+    assert stored.json()["sfmc"]["jwtSalt"] == config.MASK
+    raw = await trip.harness.engine.services.data(config.NAMESPACE).get(config.key(trip.mid))
+    assert raw is not None and SALT_KEY["jwtSalt"].encode() not in raw and SALT_TEXT not in raw
+    # The masked document sent back keeps the salt: a call signed with its bytes still verifies.
+    shown["customDomains"] = ["go.example.com", "links.example.com"]
+    assert (await trip.http.put(f"/sfmc/config/{trip.mid}", json=shown, headers=ADMIN)).status_code == 200
+    assert (await trip.post_jwt("message/validate", {"activityObjectID": "a"}, SALT_TEXT)).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("salt_key", "path", "reason"),
+    [
+        ({"jwtCustomerKey": "infobip-jwt-salt"}, "$.sfmc.jwtSalt", "sfmc.jwtSalt is not"),
+        ({"jwtSalt": SALT_KEY["jwtSalt"]}, "$.sfmc.jwtCustomerKey", "sfmc.jwtCustomerKey is not"),
+        (SALT_KEY | {"jwtSalt": SALT_TEXT.hex()}, "$.sfmc.jwtSalt", "0x followed by an even number"),
+        (SALT_KEY | {"jwtSalt": "0x123"}, "$.sfmc.jwtSalt", "0x followed by an even number"),
+        (SALT_KEY | {"jwtSalt": "0xnothex!"}, "$.sfmc.jwtSalt", "0x followed by an even number"),
+        (SALT_KEY | {"jwtCustomerKey": "line\nbreak"}, "$.sfmc.jwtCustomerKey", "space to tilde"),
+        (SALT_KEY | {"jwtCustomerKey": "k" * 201}, "$.sfmc.jwtCustomerKey", "length <= 200"),
+        (SALT_KEY | {"jwtSalt": config.MASK}, "$.sfmc.jwtSalt", "no secret is stored to keep"),
+    ],
+)
+async def test_a_salt_key_that_cannot_work_is_refused_naming_the_field(
+    trip: Journey, salt_key: dict[str, str], path: str, reason: str
+) -> None:
+    response = await trip.configure(sfmc=trip.unit_document()["sfmc"] | salt_key)
+    assert response.status_code == 400 and response.json()["path"] == path
+    assert reason in response.json()["error"]
+    assert SALT_TEXT.hex() not in response.text  # the salt is never echoed
+    shown = (await trip.http.get(f"/sfmc/config/{trip.mid}", headers=ADMIN)).json()
+    assert "jwtSalt" not in shown["sfmc"] or shown["sfmc"]["jwtSalt"] is None  # nothing was stored

@@ -22,7 +22,7 @@ from channel_engine.hosting import refuses
 
 from .config import BusinessUnit
 from .in_arguments import DesignError, ExecuteCall, build_message, unbound_placeholders
-from .journey_builder import LIFECYCLE, activity_config, verified_call
+from .journey_builder import LIFECYCLE, activity_config, customer_key, verified_call
 from .units import Units, account_name
 
 log = logging.getLogger("channel_engine.sfmc")
@@ -40,7 +40,7 @@ def sent_key(activity_id: str, contact_key: str) -> str:
     return f"{activity_id}|{contact_key}"
 
 
-def config_json(base: str, mid: str) -> dict[str, Any]:
+def config_json(base: str, mid: str, customer_key: str | None = None) -> dict[str, Any]:
     return activity_config(
         f"{base}/sfmc/{mid}/message",
         name="Infobip Message",
@@ -48,6 +48,7 @@ def config_json(base: str, mid: str) -> dict[str, Any]:
         category="message",
         out_arguments=["messageStatus", "messageId"],
         size="scm-lg",
+        customer_key=customer_key,
     )
 
 
@@ -79,7 +80,8 @@ def activity_routes(services: HostServices, units: Units) -> list[Route]:
     sent = services.data(SENT_NAMESPACE)
 
     async def config(request: Request) -> Response:
-        return JSONResponse(config_json(services.base_url, request.path_params["mid"]))
+        mid = request.path_params["mid"]
+        return JSONResponse(config_json(services.base_url, mid, await customer_key(request, units)))
 
     async def lifecycle(request: Request) -> Response:
         read = await verified_call(request, units)

@@ -1,13 +1,19 @@
-"""Reading what Journey Builder POSTs to an activity: a compact JWT (`application/jwt`, HS256 with the
-installed package's signing secret) or, where the business unit allows it, plain JSON.
+"""Reading what Journey Builder POSTs to an activity: a compact JWT (`application/jwt`, HS256) or, where the
+business unit allows it, plain JSON.
+
+Journey Builder signs with one of two keys (Salesforce, "Encode Custom Activities Using a JWT"): a Key
+Management salt key when the activity's config.json names it in `customerKey` (the key is the salt's
+original bytes, not its hex text), otherwise the installed package's JWT signing secret. A business unit may
+have both: journeys saved before the salt key was configured still sign with the secret, so a token signed
+with either is accepted.
 
 A token in the shape Journey Builder sends (header `{"alg": "HS256", "typ": "JWT"}`, canonical base64url
 without padding, no claims but the time ones) takes a short way: PyJWT's own HS256 algorithm object checks
-the signature with a key prepared once per secret, and msgspec decodes the payload once. That skips what
-`jwt.decode` does on every call and which costs most of its time here: preparing the key (PyJWT looks for
-PEM and SSH key markers in it), a Python loop over every byte of the payload checking the base64 alphabet,
-and stdlib `json`. Any token outside that shape, and every token the short way does not accept (a bad
-signature, another algorithm, an expired one), goes through `jwt.decode` itself, so what is refused, and
+the signature with keys prepared once per secret or salt, and msgspec decodes the payload once. That skips
+what `jwt.decode` does on every call and which costs most of its time here: preparing the key (PyJWT looks
+for PEM and SSH key markers in it), a Python loop over every byte of the payload checking the base64
+alphabet, and stdlib `json`. Any token outside that shape, and every token the short way does not accept (a
+bad signature, another algorithm, an expired one), goes through `jwt.decode` itself, so what is refused, and
 the sentence it is refused with, are PyJWT's.
 """
 
@@ -17,14 +23,16 @@ import binascii
 import functools
 import math
 import time
+import warnings
 from typing import Any
 
 import jwt
 import msgspec
 from jwt.algorithms import HMACAlgorithm
+from jwt.warnings import InsecureKeyLengthWarning
 from starlette.requests import Request
 
-from .config import BusinessUnit
+from .config import BusinessUnit, salt_bytes
 
 _HS256 = HMACAlgorithm(HMACAlgorithm.SHA256)
 _BASE64URL = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
@@ -56,8 +64,8 @@ async def read_body(request: Request, unit: BusinessUnit) -> dict[str, Any]:
     if not unit.allow_plain_json:
         raise Refused(
             401,
-            "the body must be a JWT signed with the installed package's signing secret "
-            "(`useJwt: true` in config.json); plain JSON is off for this business unit",
+            "the body must be a JWT signed by Journey Builder (`useJwt: true` in config.json); plain JSON is "
+            "off for this business unit",
         )
     try:
         body = msgspec.json.decode(raw)
@@ -69,35 +77,66 @@ async def read_body(request: Request, unit: BusinessUnit) -> dict[str, Any]:
 
 
 def verify_jwt(raw: bytes, unit: BusinessUnit) -> dict[str, Any]:
-    secret = unit.sfmc.jwt_signing_secret
-    if not secret:
+    keys = _keys(unit)
+    if not keys:
         raise Refused(
             401,
-            f"business unit {unit.mid} has no JWT signing secret configured (sfmc.jwtSigningSecret): "
-            "copy it from the installed package's summary page",
+            f"business unit {unit.mid} has no key to verify Journey Builder's JWT: set sfmc.jwtSigningSecret "
+            "(the installed package's JWT Signing Secret) or sfmc.jwtCustomerKey and sfmc.jwtSalt (a Key "
+            "Management salt key)",
         )
-    claims = _plain_hs256_claims(raw, secret)
+    claims = _plain_hs256_claims(raw, *keys)
     if claims is None:
-        claims = _pyjwt_claims(raw, secret)
+        claims = _pyjwt_claims(raw, keys, unit)
     # Journey Builder puts the activity payload at the top level of the claims; some senders wrap it.
     inner = claims.get("request") if isinstance(claims.get("request"), dict) else None
     return inner or claims
 
 
-def _pyjwt_claims(raw: bytes, secret: str) -> dict[str, Any]:
-    try:
-        # Pinning the algorithm: a token that says "none" or RS256 is refused, whatever it claims.
-        return jwt.decode(raw.decode("ascii", "replace"), secret, algorithms=["HS256"])
-    except jwt.ExpiredSignatureError:
-        raise Refused(401, "the JWT has expired") from None
-    except jwt.InvalidSignatureError:
-        raise Refused(401, "the JWT signature does not match this business unit's signing secret") from None
-    except jwt.InvalidTokenError as exc:
-        raise Refused(401, f"the body is not a valid HS256 JWT: {exc}") from None
+def _keys(unit: BusinessUnit) -> tuple[str | bytes, ...]:
+    """The unit's HS256 keys, the salt key's bytes first (what config.json asks Journey Builder to use)."""
+    creds = unit.sfmc
+    salt = (_salt_bytes(creds.jwt_salt),) if creds.jwt_salt else ()
+    return salt + ((creds.jwt_signing_secret,) if creds.jwt_signing_secret else ())
 
 
 @functools.lru_cache(maxsize=64)
-def _hs256_key(secret: str) -> bytes:
+def _salt_bytes(salt: str) -> bytes:
+    try:
+        return salt_bytes(salt)
+    except ValueError:  # the configuration API refuses such a salt; this is a stored one gone bad
+        raise Refused(401, "sfmc.jwtSalt is not 0x and hex digits: store the salt again") from None
+
+
+def _pyjwt_claims(raw: bytes, keys: tuple[str | bytes, ...], unit: BusinessUnit) -> dict[str, Any]:
+    token = raw.decode("ascii", "replace")
+    for key in keys:
+        try:
+            with warnings.catch_warnings():
+                # The salt's length is the SFMC admin's choice (Salesforce's own example has 12 bytes).
+                warnings.simplefilter("ignore", InsecureKeyLengthWarning)
+                # Pinning the algorithm: a token that says "none" or RS256 is refused, whatever it claims.
+                return jwt.decode(token, key, algorithms=["HS256"])
+        except jwt.InvalidSignatureError:
+            continue  # PyJWT judges the claims only once a key matched: the next key may
+        except jwt.ExpiredSignatureError:
+            raise Refused(401, "the JWT has expired") from None
+        except jwt.InvalidTokenError as exc:
+            raise Refused(401, f"the body is not a valid HS256 JWT: {exc}") from None
+    raise Refused(401, _no_key_matches(unit))
+
+
+def _no_key_matches(unit: BusinessUnit) -> str:
+    creds = unit.sfmc
+    salt = f"the salt key {creds.jwt_customer_key!r} (sfmc.jwtSalt)"
+    secret = "the JWT signing secret (sfmc.jwtSigningSecret)"
+    if creds.jwt_salt and creds.jwt_signing_secret:
+        return f"the JWT signature matches neither of business unit {unit.mid}'s keys ({salt}, {secret})"
+    return f"the JWT signature does not match business unit {unit.mid}'s {salt if creds.jwt_salt else secret}"
+
+
+@functools.lru_cache(maxsize=64)
+def _hs256_key(secret: str | bytes) -> bytes:
     return _HS256.prepare_key(secret)  # PyJWT's checks of the key (not empty, not a PEM or SSH key)
 
 
@@ -114,9 +153,9 @@ def _segment(text: bytes) -> bytes | None:
     return decoded if binascii.b2a_base64(decoded, newline=False) == padded else None
 
 
-def _plain_hs256_claims(raw: bytes, secret: str) -> dict[str, Any] | None:
-    """The claims of a token in Journey Builder's plain HS256 shape with a good signature and no time claim
-    that would refuse it; None for every other token (`jwt.decode` then has the last word)."""
+def _plain_hs256_claims(raw: bytes, *keys: str | bytes) -> dict[str, Any] | None:
+    """The claims of a token in Journey Builder's plain HS256 shape, signed with one of `keys`, with no time
+    claim that would refuse it; None for every other token (`jwt.decode` then has the last word)."""
     signing_input, _, signature_text = raw.rpartition(b".")
     header_text, dot, payload_text = signing_input.partition(b".")
     if not dot:
@@ -135,7 +174,7 @@ def _plain_hs256_claims(raw: bytes, secret: str) -> dict[str, Any] | None:
         or not isinstance(header.get("typ", ""), str)
     ):
         return None
-    if not _HS256.verify(signing_input, _hs256_key(secret), signature):
+    if not any(_HS256.verify(signing_input, _hs256_key(key), signature) for key in keys):
         return None
     payload = _segment(payload_text)
     if payload is None:

@@ -6,8 +6,11 @@ configuration API never shows a secret back, only whether it is set.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
+from jwt.algorithms import HMACAlgorithm
+from jwt.exceptions import InvalidKeyError
 from msgspec import Meta, Struct, field
 
 from channel_engine.documents import MASK, SECRET, InfobipAccount, Url, masked
@@ -20,9 +23,14 @@ from .data_extensions import (
 )
 
 NAMESPACE = "sfmc"
-__all__ = ["MASK", "BusinessUnit", "InfobipAccount", "SfmcCredentials"]
+__all__ = ["MASK", "BusinessUnit", "InfobipAccount", "SfmcCredentials", "salt_bytes", "salt_key_problem"]
 
 Name = Annotated[str, Meta(min_length=1, max_length=100)]
+CUSTOMER_KEY_MAX = 200
+SALT_MAX = 2 + 2 * 512  # "0x" and the hex digits of up to 512 bytes
+_SALT = re.compile(r"0x(?:[0-9A-Fa-f]{2})+")
+_HS256 = HMACAlgorithm(HMACAlgorithm.SHA256)
+_PRINTABLE_ASCII = re.compile(r"[ -~]+")  # what SFMC allows in an external key: space through tilde
 
 
 class Wire(Struct, rename="camel", forbid_unknown_fields=True):
@@ -30,7 +38,9 @@ class Wire(Struct, rename="camel", forbid_unknown_fields=True):
 
 
 class SfmcCredentials(Wire):
-    """The installed package's server-to-server API integration, and its JWT signing secret."""
+    """The installed package's server-to-server API integration, and the keys Journey Builder's JWTs are
+    signed with: the package's JWT signing secret, and/or a Key Management salt key (`jwt_customer_key`
+    names it in config.json's `customerKey`; `jwt_salt` is its value as entered in SFMC, `0x` + hex)."""
 
     client_id: Annotated[str, Meta(min_length=1, max_length=200)]
     client_secret: Annotated[str, Meta(min_length=1, max_length=500), SECRET]
@@ -38,6 +48,8 @@ class SfmcCredentials(Wire):
     soap_base_uri: Url  # https://<subdomain>.soap.marketingcloudapis.com/
     rest_base_uri: Url | None = None  # taken from the token answer when not given
     jwt_signing_secret: Annotated[str, Meta(min_length=1, max_length=500), SECRET] | None = None
+    jwt_customer_key: Annotated[str, Meta(min_length=1, max_length=CUSTOMER_KEY_MAX)] | None = None
+    jwt_salt: Annotated[str, Meta(min_length=1, max_length=SALT_MAX), SECRET] | None = None
 
 
 class Senders(Wire):
@@ -93,6 +105,40 @@ class BusinessUnit(Wire):
     def masked(self) -> dict[str, object]:
         """The configuration as the API shows it: every secret replaced by a mask."""
         return masked(self)
+
+
+def salt_bytes(salt: str) -> bytes:
+    """The salt's original bytes, which Journey Builder signs with: `0x45392177` -> b"E9!w"."""
+    return bytes.fromhex(salt[2:])
+
+
+def salt_key_problem(creds: SfmcCredentials) -> tuple[str, str] | None:
+    """(JSON path, why) when the salt key fields are not usable together, for the configuration API."""
+    key, salt = creds.jwt_customer_key, creds.jwt_salt
+    if (key is None) != (salt is None):
+        given, missing = ("jwtCustomerKey", "jwtSalt") if salt is None else ("jwtSalt", "jwtCustomerKey")
+        return (
+            f"$.sfmc.{missing}",
+            f"sfmc.{given} is set but sfmc.{missing} is not: a Key Management salt key needs both its "
+            "external key (jwtCustomerKey) and its salt (jwtSalt)",
+        )
+    if key is not None and not _PRINTABLE_ASCII.fullmatch(key):
+        return (
+            "$.sfmc.jwtCustomerKey",
+            "sfmc.jwtCustomerKey must be the salt key's external key: ASCII characters from space to tilde",
+        )
+    if salt is not None and not _SALT.fullmatch(salt):
+        return (
+            "$.sfmc.jwtSalt",
+            "sfmc.jwtSalt must be the salt exactly as entered in SFMC Key Management: 0x followed by an even "
+            "number of hex digits (e.g. 0x45392177553340305030326c)",
+        )
+    if salt is not None:
+        try:
+            _HS256.prepare_key(salt_bytes(salt))  # PyJWT refuses HMAC keys that look like PEM or SSH keys
+        except InvalidKeyError:
+            return "$.sfmc.jwtSalt", "sfmc.jwtSalt: PyJWT refuses the salt's bytes as an HS256 key"
+    return None
 
 
 def key(mid: str) -> str:

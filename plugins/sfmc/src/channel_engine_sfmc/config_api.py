@@ -18,7 +18,7 @@ from starlette.routing import Route
 from channel_engine import HostServices
 from channel_engine.documents import check_infobip_account, document_routes, duplicate_names
 
-from .config import BusinessUnit
+from .config import BusinessUnit, salt_key_problem
 from .sfmc_api import SfmcApi
 from .units import Units
 
@@ -30,11 +30,16 @@ def config_routes(services: HostServices, units: Units, api: SfmcApi, http: http
         checks = [await _check_sfmc(api, unit)]
         return checks + [await check_infobip_account(http, account) for account in unit.infobip_accounts]
 
+    def check(unit: BusinessUnit) -> tuple[str, str] | None:
+        return salt_key_problem(unit.sfmc) or duplicate_names(
+            unit.infobip_accounts, "$.infobipAccounts", "Infobip accounts"
+        )
+
     return document_routes(
         services,
         units,
         label="business unit",
-        check=lambda unit: duplicate_names(unit.infobip_accounts, "$.infobipAccounts", "Infobip accounts"),
+        check=check,
         validate=validate,
         list_key="businessUnits",
     )

@@ -15,10 +15,20 @@ LIFECYCLE = ("save", "publish", "validate", "stop")
 
 
 def activity_config(
-    root: str, *, name: str, description: str, category: str, out_arguments: list[str], size: str
+    root: str,
+    *,
+    name: str,
+    description: str,
+    category: str,
+    out_arguments: list[str],
+    size: str,
+    customer_key: str | None = None,
 ) -> dict[str, Any]:
-    """A custom activity's config.json: every endpoint under `root`, JWT-signed, text outArguments."""
-    execute = {"url": f"{root}/execute", "verb": "POST", "format": "json", "useJwt": True, "timeout": 10000}
+    """A custom activity's config.json: every endpoint under `root`, JWT-signed, text outArguments. With a
+    `customer_key` (a Key Management salt key's external key) Journey Builder signs every call with that
+    salt key instead of the installed package's JWT signing secret."""
+    signing = {"useJwt": True} | ({"customerKey": customer_key} if customer_key else {})
+    execute = {"url": f"{root}/execute", "verb": "POST", "format": "json", **signing, "timeout": 10000}
     return {
         "workflowApiVersion": "1.1",
         "metaData": {"icon": "images/icon.svg", "category": category, "isConfigured": False},
@@ -36,8 +46,7 @@ def activity_config(
             }
         },
         "configurationArguments": {
-            call: {"url": f"{root}/{call}", "verb": "POST", "useJwt": True, "timeout": 10000}
-            for call in LIFECYCLE
+            call: {"url": f"{root}/{call}", "verb": "POST", **signing, "timeout": 10000} for call in LIFECYCLE
         },
         # Journey Builder loads the inspector page from `{root}/index.html` (served by inspector.py).
         "userInterfaces": {"configInspector": {"size": size}},
@@ -53,6 +62,13 @@ def activity_config(
             }
         },
     }
+
+
+async def customer_key(request: Request, units: Units) -> str | None:
+    """The salt key's external key of the business unit in the URL, for its config.json (None for a unit
+    without one, or not configured: its config.json is then the plain one, as before)."""
+    unit = await units.get(request.path_params["mid"])
+    return unit.sfmc.jwt_customer_key if unit is not None else None
 
 
 def not_configured(mid: str) -> JSONResponse:

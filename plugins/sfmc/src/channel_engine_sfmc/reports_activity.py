@@ -19,7 +19,7 @@ from channel_engine import HostServices
 from .activity import SENT_NAMESPACE, sent_key
 from .data_extensions import UNIFIED_URL_TRACKING, VIBER_URL_TRACKING
 from .in_arguments import DesignError, ExecuteCall
-from .journey_builder import LIFECYCLE, activity_config, verified_call
+from .journey_builder import LIFECYCLE, activity_config, customer_key, verified_call
 from .sink import ROWS_NAMESPACE, row_key, stored_delivery_row
 from .units import Units
 
@@ -29,7 +29,7 @@ NOT_AVAILABLE = "NOT_AVAILABLE"
 NOT_CLICKED = "NOT_CLICKED"
 
 
-def config_json(base: str, mid: str) -> dict[str, Any]:
+def config_json(base: str, mid: str, customer_key: str | None = None) -> dict[str, Any]:
     return activity_config(
         f"{base}/sfmc/{mid}/reports",
         name="Infobip Reports",
@@ -37,6 +37,7 @@ def config_json(base: str, mid: str) -> dict[str, Any]:
         category="custom",
         out_arguments=[*DELIVERY_FIELDS, *CLICK_FIELDS, "messageId"],
         size="scm-md",
+        customer_key=customer_key,
     )
 
 
@@ -68,7 +69,8 @@ def reports_routes(services: HostServices, units: Units) -> list[Route]:
     rows = services.data(ROWS_NAMESPACE)
 
     async def config(request: Request) -> Response:
-        return JSONResponse(config_json(services.base_url, request.path_params["mid"]))
+        mid = request.path_params["mid"]
+        return JSONResponse(config_json(services.base_url, mid, await customer_key(request, units)))
 
     async def lifecycle(request: Request) -> Response:
         read = await verified_call(request, units)
