@@ -9,6 +9,7 @@ Times are passed in explicitly, so nothing here sleeps.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -1259,9 +1260,9 @@ async def test_sqlite_a_failing_write_in_a_group_loses_only_itself(sqlite: SQLit
         tasks = [asyncio.ensure_future(sqlite.enqueue([msg(f"m{i}")], 0.0)) for i in range(10)]
         tasks.insert(5, asyncio.ensure_future(sqlite.writer.submit(half_then_fail)))
         tasks.append(asyncio.ensure_future(sqlite.put_account("whole", b"\x01")))
-        # Three writes reach the writer: the failing one, the account, and the ten enqueues of this loop
-        # turn joined into one. The writer holds the first; two wait behind it.
-        while sqlite.writer.backlog < 2:
+        # Twelve writes reach the writer and wait: the enqueues on each side of the failing write are
+        # joined into one insert each, the failing one and the account run alone.
+        while sqlite.writer.backlog < 11:  # the thread may hold the first already
             await asyncio.sleep(0)
     results = await asyncio.gather(*tasks, return_exceptions=True)
 
@@ -1270,6 +1271,28 @@ async def test_sqlite_a_failing_write_in_a_group_loses_only_itself(sqlite: SQLit
     assert isinstance(results[5], RuntimeError)
     assert (await sqlite.stats())["state_QUEUED"] == 10
     assert await sqlite.get_accounts() == {"whole": b"\x01"}
+
+
+async def test_sqlite_joined_row_writes_that_break_are_run_again_one_by_one(sqlite: SQLiteStore) -> None:
+    calls: list[list[str]] = []
+
+    def put_names(conn: sqlite3.Connection, names: list[str]) -> None:
+        calls.append(list(names))
+        for name in names:
+            if name == "bad":
+                raise ValueError("no account may be called bad")
+            conn.execute("INSERT INTO accounts (name, sealed) VALUES (?, x'00')", (name,))
+
+    commits_before = sqlite.commits
+    with sqlite.writer.hold():
+        writes = [sqlite.writer.submit_rows(put_names, [name]) for name in ("a", "b", "bad", "c")]
+    results = await asyncio.gather(*writes, return_exceptions=True)
+
+    assert calls[0] == ["a", "b", "bad", "c"]  # one call for all four, then each again on its own
+    assert calls[1:] == [["a"], ["b"], ["bad"], ["c"]]
+    assert [type(r).__name__ for r in results] == ["NoneType", "NoneType", "ValueError", "NoneType"]
+    assert sorted(await sqlite.get_accounts()) == ["a", "b", "c"]
+    assert sqlite.commits - commits_before == 1
 
 
 async def test_sqlite_writes_after_close_are_refused(sqlite: SQLiteStore) -> None:

@@ -36,7 +36,6 @@ from ..models import (
 from .base import Store, wants_reports
 from .records import (
     StoreClosedError,
-    TurnBatch,
     failed_line,
     failed_report,
     retry_line,
@@ -127,15 +126,6 @@ class SQLiteStore(Store):
         self._reader: ThreadPoolExecutor | None = None
         self._users: UsersLock | None = None
         self._read_conn: sqlite3.Connection | None = None
-        # Every enqueue of one event-loop turn joins one write: many small intake requests then cost the
-        # writer one insert, not one each.
-        self._enqueues: TurnBatch[tuple[Any, ...]] = TurnBatch(
-            lambda rows: self.writer.submit(lambda conn: _enqueue(conn, rows))
-        )
-        # Plugins' puts of one turn likewise (a host writing a lookup beside each message it submits).
-        self._puts: TurnBatch[tuple[Any, ...]] = TurnBatch(
-            lambda rows: self.writer.submit(lambda conn: _put_data(conn, rows))
-        )
 
     @property
     def commits(self) -> int:
@@ -156,8 +146,6 @@ class SQLiteStore(Store):
         self._read_conn = await loop.run_in_executor(self._reader, connect, self.path, READER_PRAGMAS)
 
     async def close(self) -> None:
-        self._enqueues.flush_now()  # this turn's enqueues and puts go into the last transaction
-        self._puts.flush_now()
         await asyncio.wrap_future(self.writer.stop())
         if self._users is not None:
             self._users.release()
@@ -201,7 +189,8 @@ class SQLiteStore(Store):
                 )
             )
         if rows:
-            await self._enqueues.add(rows)
+            # Handed over at once: the writer joins the waiting enqueues of many requests into one insert.
+            await self.writer.submit_rows(_enqueue, rows)
 
     async def claim(self, now: float, limit: int, lease: float) -> list[QueuedMessage]:
         if limit <= 0:
@@ -291,12 +280,11 @@ class SQLiteStore(Store):
         self, namespace: str, key: str, value: bytes, now: float, ttl: float | None = None
     ) -> None:
         expires_at = now + ttl if ttl is not None else None
-        await self._puts.add([(namespace, key, bytes(value), expires_at, now)])
+        await self.writer.submit_rows(_put_data, [(namespace, key, bytes(value), expires_at, now)])
 
     async def add_data(
         self, namespace: str, key: str, value: bytes, now: float, ttl: float | None = None
     ) -> bool:
-        self._puts.flush_now()  # a put asked for before this add is written before it
         expires_at = now + ttl if ttl is not None else None
         return await self._write(_add_data, (namespace, key, bytes(value), expires_at), now)
 
@@ -308,7 +296,6 @@ class SQLiteStore(Store):
         return dict(await self._read(_select_data, _LIST_DATA, (namespace, now)))
 
     async def delete_data(self, namespace: str, key: str) -> bool:
-        self._puts.flush_now()  # a put asked for before this delete is written before it
         deleted = await self._write(
             _executemany, "DELETE FROM plugin_data WHERE namespace = ? AND key = ?", [(namespace, key)]
         )

@@ -4,6 +4,12 @@ A caller hands over a function of the connection and awaits its result. The thre
 waiting, runs each function inside its own SAVEPOINT (a function that raises rolls back only its own
 changes, and its caller gets the exception), commits once, and only then resolves the callers' futures:
 a result means the write is durable. While one commit syncs, the next callers queue up and share the next.
+
+Rows for one function (`submit_rows`: each intake request's messages, each plugin put) are handed over at
+once and merged on the thread: the waiting jobs of one function become one call over all their rows. So the
+first request of a burst starts a commit at once, the rest of the burst shares the next one, and the event
+loop keeps answering requests while the disk syncs (joining them on the event loop instead, at the end of
+its turn, made every request of a burst wait for the whole burst before its write even started).
 """
 
 from __future__ import annotations
@@ -22,14 +28,25 @@ from .records import StoreClosedError
 __all__ = ["GroupCommitWriter", "StoreClosedError"]
 
 T = TypeVar("T")
+R = TypeVar("R")
 WriteFn = Callable[[sqlite3.Connection], Any]
+RowsFn = Callable[[sqlite3.Connection, list[Any]], None]
 
 
 class _Job:
-    __slots__ = ("fn", "future", "loop")
+    """One caller's write: `fn(conn)`, or with `rows`, `fn(conn, rows)` (which jobs of one fn can share)."""
 
-    def __init__(self, fn: WriteFn, future: asyncio.Future[Any], loop: asyncio.AbstractEventLoop) -> None:
+    __slots__ = ("fn", "future", "loop", "rows")
+
+    def __init__(
+        self,
+        fn: Callable[..., Any],
+        rows: list[Any] | None,
+        future: asyncio.Future[Any],
+        loop: asyncio.AbstractEventLoop,
+    ) -> None:
         self.fn = fn
+        self.rows = rows
         self.future = future
         self.loop = loop
 
@@ -66,11 +83,21 @@ class GroupCommitWriter:
 
     def submit(self, fn: Callable[[sqlite3.Connection], T]) -> asyncio.Future[T]:
         """Queue `fn` for the next transaction; the future resolves once that transaction is committed."""
+        return self._put(fn, None)
+
+    def submit_rows(
+        self, fn: Callable[[sqlite3.Connection, list[R]], None], rows: list[R]
+    ) -> asyncio.Future[None]:
+        """Queue `fn(conn, rows)`; waiting jobs of the same `fn` run as one call over all their rows (in
+        the order they were queued). `fn` must accept any number of rows."""
+        return self._put(fn, rows)
+
+    def _put(self, fn: Callable[..., Any], rows: list[Any] | None) -> asyncio.Future[Any]:
         if not self._accepting:
             raise StoreClosedError("the store is not open")
         loop = asyncio.get_running_loop()
-        future: asyncio.Future[T] = loop.create_future()
-        self._queue.put(_Job(fn, future, loop))
+        future: asyncio.Future[Any] = loop.create_future()
+        self._queue.put(_Job(fn, rows, future, loop))
         return future
 
     def stop(self) -> concurrent.futures.Future[None]:
@@ -132,29 +159,27 @@ class GroupCommitWriter:
                 stop.done.set_result(None)
 
     def _commit(self, conn: sqlite3.Connection, batch: list[_Job]) -> None:
+        groups = _merged(batch)
         outcomes: list[tuple[Any, BaseException | None]] = []
         try:
             conn.execute("BEGIN IMMEDIATE")
-            if len(batch) == 1:
+            if len(groups) == 1 and len(groups[0]) == 1:
                 # Alone in its transaction: no savepoint needed, a failure rolls back the whole of it.
                 # (Every statement hands the GIL over and back; under load that hand-off is what costs.)
                 try:
-                    outcomes.append((batch[0].fn(conn), None))
+                    outcomes.append((_run_job(conn, batch[0]), None))
                 except Exception as exc:
                     conn.execute("ROLLBACK")
                     outcomes.append((None, exc))
             else:
-                for job in batch:
-                    conn.execute("SAVEPOINT op")
-                    try:
-                        result = job.fn(conn)
-                    except Exception as exc:
-                        conn.execute("ROLLBACK TO op")
-                        conn.execute("RELEASE op")
-                        outcomes.append((None, exc))
-                    else:
-                        conn.execute("RELEASE op")
-                        outcomes.append((result, None))
+                for group in groups:
+                    outcome = _in_savepoint(conn, lambda group=group: _run_group(conn, group))
+                    if outcome[1] is None or len(group) == 1:
+                        outcomes.extend([outcome] * len(group))
+                    else:  # one of the merged jobs broke the call: each one again on its own
+                        outcomes.extend(
+                            _in_savepoint(conn, lambda job=job: _run_job(conn, job)) for job in group
+                        )
             if conn.in_transaction:
                 conn.execute("COMMIT")
                 self.commits += 1
@@ -172,6 +197,42 @@ class GroupCommitWriter:
         for loop, items in by_loop.items():
             with contextlib.suppress(RuntimeError):  # the caller's loop is closed: nobody is waiting
                 loop.call_soon_threadsafe(_resolve, items)
+
+
+def _merged(batch: list[_Job]) -> list[list[_Job]]:
+    """The batch in runs: neighbouring row jobs of one function form one run, every other job its own."""
+    groups: list[list[_Job]] = []
+    for job in batch:
+        last = groups[-1][-1] if groups else None
+        if last is not None and job.rows is not None and last.rows is not None and last.fn is job.fn:
+            groups[-1].append(job)
+        else:
+            groups.append([job])
+    return groups
+
+
+def _run_job(conn: sqlite3.Connection, job: _Job) -> Any:
+    return job.fn(conn) if job.rows is None else job.fn(conn, job.rows)
+
+
+def _run_group(conn: sqlite3.Connection, group: list[_Job]) -> Any:
+    if len(group) == 1:
+        return _run_job(conn, group[0])
+    group[0].fn(conn, [row for job in group for row in job.rows])  # type: ignore[union-attr]
+    return None
+
+
+def _in_savepoint(conn: sqlite3.Connection, run: Callable[[], Any]) -> tuple[Any, BaseException | None]:
+    """`run()` inside a savepoint: what it answered, or what it raised with its changes rolled back."""
+    conn.execute("SAVEPOINT op")
+    try:
+        result = run()
+    except Exception as exc:
+        conn.execute("ROLLBACK TO op")
+        conn.execute("RELEASE op")
+        return None, exc
+    conn.execute("RELEASE op")
+    return result, None
 
 
 def _resolve(items: list[tuple[asyncio.Future[Any], Any, BaseException | None]]) -> None:
