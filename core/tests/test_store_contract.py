@@ -1295,6 +1295,30 @@ async def test_sqlite_joined_row_writes_that_break_are_run_again_one_by_one(sqli
     assert sqlite.commits - commits_before == 1
 
 
+async def test_sqlite_row_writes_join_across_other_row_functions_but_not_across_other_writes(
+    sqlite: SQLiteStore,
+) -> None:
+    calls: list[tuple[str, list[str]]] = []
+
+    def first(conn: sqlite3.Connection, names: list[str]) -> None:
+        calls.append(("first", list(names)))
+
+    def second(conn: sqlite3.Connection, names: list[str]) -> None:
+        calls.append(("second", list(names)))
+
+    with sqlite.writer.hold():
+        writes = [
+            sqlite.writer.submit_rows(first, ["a"]),
+            sqlite.writer.submit_rows(second, ["b"]),
+            sqlite.writer.submit_rows(first, ["c"]),
+            sqlite.writer.submit(lambda conn: calls.append(("plain", []))),
+            sqlite.writer.submit_rows(first, ["d"]),
+        ]
+    await asyncio.gather(*writes)
+
+    assert calls == [("first", ["a", "c"]), ("second", ["b"]), ("plain", []), ("first", ["d"])]
+
+
 async def test_sqlite_writes_after_close_are_refused(sqlite: SQLiteStore) -> None:
     await sqlite.close()
 

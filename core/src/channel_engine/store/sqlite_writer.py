@@ -6,10 +6,12 @@ changes, and its caller gets the exception), commits once, and only then resolve
 a result means the write is durable. While one commit syncs, the next callers queue up and share the next.
 
 Rows for one function (`submit_rows`: each intake request's messages, each plugin put) are handed over at
-once and merged on the thread: the waiting jobs of one function become one call over all their rows. So the
-first request of a burst starts a commit at once, the rest of the burst shares the next one, and the event
-loop keeps answering requests while the disk syncs (joining them on the event loop instead, at the end of
-its turn, made every request of a burst wait for the whole burst before its write even started).
+once and merged on the thread: the waiting jobs of one function become one call over all their rows, also
+when jobs of another row function come between them (an SFMC execute enqueues a message and puts a
+lookup). So the first request of a burst starts a commit at once, the rest of the burst shares the next
+one, and the event loop keeps answering requests while the disk syncs (joining them on the event loop
+instead, at the end of its turn, made every request of a burst wait for the whole burst before its write
+even started).
 """
 
 from __future__ import annotations
@@ -89,7 +91,8 @@ class GroupCommitWriter:
         self, fn: Callable[[sqlite3.Connection, list[R]], None], rows: list[R]
     ) -> asyncio.Future[None]:
         """Queue `fn(conn, rows)`; waiting jobs of the same `fn` run as one call over all their rows (in
-        the order they were queued). `fn` must accept any number of rows."""
+        the order they were queued). `fn` must accept any number of rows and write only tables no other
+        row function writes: row jobs of different functions may run in either order."""
         return self._put(fn, rows)
 
     def _put(self, fn: Callable[..., Any], rows: list[Any] | None) -> asyncio.Future[Any]:
@@ -200,14 +203,21 @@ class GroupCommitWriter:
 
 
 def _merged(batch: list[_Job]) -> list[list[_Job]]:
-    """The batch in runs: neighbouring row jobs of one function form one run, every other job its own."""
+    """The batch in runs: the row jobs between two other jobs, one run per function in the order each
+    function first came; every other job a run of its own. Row functions write tables of their own
+    (messages, plugin data), so they commute with each other; any other job may read what came before it,
+    so none is moved across one."""
     groups: list[list[_Job]] = []
+    runs: dict[Callable[..., Any], list[_Job]] = {}  # the row runs since the last other job
     for job in batch:
-        last = groups[-1][-1] if groups else None
-        if last is not None and job.rows is not None and last.rows is not None and last.fn is job.fn:
-            groups[-1].append(job)
-        else:
+        if job.rows is None:
             groups.append([job])
+            runs = {}
+        elif job.fn in runs:
+            runs[job.fn].append(job)
+        else:
+            runs[job.fn] = [job]
+            groups.append(runs[job.fn])
     return groups
 
 
