@@ -45,7 +45,8 @@ from .records import (
     stats_by_state,
     timeline_line,
 )
-from .sqlite_reports import INSERT_OUTBOX, json_list, record_reports
+from .sqlite_bulk import as_json_text, cells, named, pack
+from .sqlite_reports import insert_outbox, json_list, record_reports
 from .sqlite_schema import READER_PRAGMAS, WRITER_PRAGMAS, connect, create_schema
 from .sqlite_writer import GroupCommitWriter
 from .users_lock import UsersLock
@@ -57,29 +58,35 @@ _line_decoder = msgspec.json.Decoder(TimelineEntry)
 
 _EXISTING_IDS = "SELECT id FROM messages WHERE id IN (SELECT value FROM json_each(?))"
 _LAST_DUE = "SELECT key, last_due FROM speed_limits WHERE key IN (SELECT value FROM json_each(?))"
-_INSERT_MESSAGE = (
-    "INSERT INTO messages (id, body, channel, destination, host, wants_reports, state, due_at, created_at, "
-    "timeline) VALUES (?, ?, ?, ?, ?, ?, 'QUEUED', ?, ?, ?)"
+_INSERT_MESSAGES = (
+    "INSERT INTO messages (id, body, channel, destination, host, wants_reports, due_at, created_at, "
+    f"timeline, state) SELECT {cells(9, blobs={1})}, 'QUEUED' FROM json_each(?1)"
 )
-_INSERT_NEW_MESSAGE = _INSERT_MESSAGE.replace("INSERT INTO", "INSERT OR IGNORE INTO", 1)
+_INSERT_NEW_MESSAGES = _INSERT_MESSAGES.replace("INSERT INTO", "INSERT OR IGNORE INTO", 1)
 _SAVE_LAST_DUE = (
     "INSERT INTO speed_limits (key, last_due) VALUES (?, ?) "
     "ON CONFLICT (key) DO UPDATE SET last_due = excluded.last_due"
 )
+# One state's due messages, oldest first, as one JSON text: [[rowid, due_at, attempts, body], ...].
 _DUE = (
-    "SELECT rowid, due_at, body, attempts FROM messages WHERE state = ? AND due_at <= ? "
-    "ORDER BY due_at LIMIT ?"
+    f"SELECT json_group_array(json_array(rowid, due_at, attempts, {as_json_text('body')})) FROM ("
+    "SELECT rowid, due_at, attempts, body FROM messages WHERE state = ? AND due_at <= ? "
+    "ORDER BY due_at LIMIT ?)"
 )
-_TAKE = "UPDATE messages SET state = 'SENDING', due_at = ?, attempts = attempts + 1 WHERE rowid = ?"
+_TAKE = (
+    "UPDATE messages SET state = 'SENDING', due_at = ?2, attempts = attempts + 1 "
+    "WHERE rowid IN (SELECT value FROM json_each(?1))"
+)
 # A message a final report reached first keeps its state and status; SENT only replaces QUEUED or SENDING.
-_SENT = """
+_SENT = f"""
 UPDATE messages SET
     state = CASE WHEN state IN ('QUEUED', 'SENDING') THEN 'SENT' ELSE state END,
-    status_group = CASE WHEN final THEN status_group ELSE ? END,
-    status_name = CASE WHEN final THEN status_name ELSE ? END,
-    message_count = coalesce(?, message_count),
-    timeline = timeline || ?
-WHERE id = ?
+    status_group = CASE WHEN final THEN status_group ELSE sent_group END,
+    status_name = CASE WHEN final THEN status_name ELSE sent_name END,
+    message_count = coalesce(sent_count, message_count),
+    timeline = timeline || line
+FROM ({named("sent_group", "sent_name", "sent_count", "line", "sent_id")})
+WHERE id = sent_id
 """
 _FAILED = (
     "UPDATE messages SET state = CASE WHEN final THEN state ELSE 'FAILED' END, failure_reason = ?, "
@@ -107,12 +114,24 @@ _PUT_ACCOUNT = (
     "ON CONFLICT (name) DO UPDATE SET sealed = excluded.sealed"
 )
 _LIVE = "(expires_at IS NULL OR expires_at > ?)"
+# Rows in the order given, so the last put of a key wins; `WHERE true` tells SQLite's parser that ON CONFLICT
+# belongs to the INSERT, not to a join.
+_PUT_DATA = (
+    f"INSERT INTO plugin_data (namespace, key, value, expires_at) SELECT {cells(4, blobs={2})} "
+    "FROM json_each(?1) WHERE true "
+    "ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at"
+)
 _GET_DATA = f"SELECT key, value FROM plugin_data WHERE namespace = ? AND key = ? AND {_LIVE}"
 _LIST_DATA = f"SELECT key, value FROM plugin_data WHERE namespace = ? AND {_LIVE}"
 _OUTBOX_DUE = (
-    "SELECT o.id, o.host, o.report, o.attempts, m.body FROM outbox AS o "
-    "LEFT JOIN messages AS m ON m.id = o.message_id WHERE o.due_at <= ? ORDER BY o.due_at, o.id LIMIT ?"
+    "SELECT json_group_array(json_array(o.id, o.host, o.attempts, "
+    f"{as_json_text('o.report')}, {as_json_text('m.body')}, o.due_at)) FROM ("
+    "SELECT id, host, attempts, report, message_id, due_at FROM outbox WHERE due_at <= ? "
+    "ORDER BY due_at, id LIMIT ?) AS o LEFT JOIN messages AS m ON m.id = o.message_id"
 )
+_OUTBOX_TAKE = "UPDATE outbox SET due_at = ?2 WHERE id IN (SELECT value FROM json_each(?1))"
+_row_decoder = msgspec.json.Decoder(list[tuple[int, float, int, msgspec.Raw]])
+_outbox_decoder = msgspec.json.Decoder(list[tuple[int, str, int, msgspec.Raw, msgspec.Raw, float]])
 
 
 class SQLiteStore(Store):
@@ -252,7 +271,7 @@ class SQLiteStore(Store):
                 message=message_decoder.decode(body) if body is not None else None,
                 attempts=attempts,
             )
-            for item_id, host, report, attempts, body in rows
+            for item_id, host, attempts, report, body in rows
         ]
 
     async def ack_outbox(self, ids: list[int]) -> None:
@@ -317,13 +336,14 @@ def _executemany(conn: sqlite3.Connection, sql: str, rows: list[tuple[Any, ...]]
 def _enqueue(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
     if all(row[6] is None for row in rows):
         # No speed limit: nothing depends on which ids are new, and the primary key skips stored ones.
-        conn.executemany(
-            _INSERT_NEW_MESSAGE,
-            [
+        packed = pack(
+            (
                 (mid, body, channel, destination, host, wants, now, now, line)
                 for mid, body, channel, destination, host, wants, _, _, now, line in rows
-            ],
+            ),
+            blobs={1},
         )
+        conn.execute(_INSERT_NEW_MESSAGES, packed)
         return
     seen = {row[0] for row in conn.execute(_EXISTING_IDS, (json_list(row[0] for row in rows),))}
     fresh = []
@@ -343,18 +363,18 @@ def _enqueue(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
                 due = max(now, previous + interval)
             last_due[key] = touched[key] = due
         inserts.append((mid, body, channel, destination, host, wants, due, now, line))
-    conn.executemany(_INSERT_MESSAGE, inserts)
+    conn.execute(_INSERT_MESSAGES, pack(inserts, blobs={1}))
     if touched:
         conn.executemany(_SAVE_LAST_DUE, touched.items())
 
 
 def _claim(conn: sqlite3.Connection, now: float, limit: int, until: float) -> list[tuple[bytes, int]]:
-    rows = conn.execute(_DUE, ("QUEUED", now, limit)).fetchall()
-    rows += conn.execute(_DUE, ("SENDING", now, limit)).fetchall()  # leases that ended
+    rows = _row_decoder.decode(conn.execute(_DUE, ("QUEUED", now, limit)).fetchone()[0])
+    rows += _row_decoder.decode(conn.execute(_DUE, ("SENDING", now, limit)).fetchone()[0])  # ended leases
     rows.sort(key=lambda row: row[1])
     del rows[limit:]
-    conn.executemany(_TAKE, [(until, row[0]) for row in rows])
-    return [(row[2], row[3] + 1) for row in rows]
+    conn.execute(_TAKE, (json_list(row[0] for row in rows), until))
+    return [(bytes(body), attempts + 1) for _, _, attempts, body in rows]
 
 
 def _sent(
@@ -367,19 +387,22 @@ def _sent(
     if outcomes:  # read before the update: a message that is final now gets no SENT report
         by_id = {o.message_id: o for o in outcomes}
         owed = conn.execute(_OWED_SENT_REPORTS, (json_list(by_id), json_list(hosts))).fetchall()
-        conn.executemany(
-            INSERT_OUTBOX,
-            [(host, now, mid, sent_report(by_id[mid], ch, dst, now)) for mid, ch, dst, host in owed],
+        insert_outbox(
+            conn, [(host, now, mid, sent_report(by_id[mid], ch, dst, now)) for mid, ch, dst, host in owed]
         )
-    conn.executemany(_SENT, rows)
+    if len({row[4] for row in rows}) < len(rows):  # one message twice: UPDATE ... FROM would apply one row
+        for row in rows:
+            conn.execute(_SENT, pack([row]))
+        return
+    conn.execute(_SENT, pack(rows))
 
 
 def _fail(conn: sqlite3.Connection, rows: list[tuple[str, str, str]], now: float) -> None:
     reasons = {mid: reason for reason, _, mid in rows}
     owed = conn.execute(_OWED_FAILURE_REPORTS, (json_list(reasons),)).fetchall()
     conn.executemany(_FAILED, rows)
-    conn.executemany(
-        INSERT_OUTBOX,
+    insert_outbox(
+        conn,
         [
             (host, now, mid, failed_report(mid, channel, destination, reasons[mid], now))
             for mid, channel, destination, host in owed
@@ -394,9 +417,11 @@ def _recover(conn: sqlite3.Connection, now: float) -> int:
 
 
 def _claim_outbox(conn: sqlite3.Connection, now: float, limit: int, until: float) -> list[tuple[Any, ...]]:
-    rows = conn.execute(_OUTBOX_DUE, (now, limit)).fetchall()
-    conn.executemany("UPDATE outbox SET due_at = ? WHERE id = ?", [(until, row[0]) for row in rows])
-    return rows
+    rows = _outbox_decoder.decode(conn.execute(_OUTBOX_DUE, (now, limit)).fetchone()[0])
+    rows.sort(key=lambda row: (row[5], row[0]))  # an aggregate's order is not promised: due time, then id
+    conn.execute(_OUTBOX_TAKE, (json_list(row[0] for row in rows), until))
+    # A report whose message is gone (or never existed: an unpaired inbound message) has a null body.
+    return [(*row[:4], None if bytes(row[4]) == b"null" else row[4]) for row in rows]
 
 
 # -- what runs on the reader thread ------------------------------------------------------------------
@@ -440,11 +465,7 @@ def _get_accounts(conn: sqlite3.Connection) -> dict[str, bytes]:
 
 def _put_data(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
     conn.execute("DELETE FROM plugin_data WHERE expires_at <= ?", (min(row[4] for row in rows),))
-    conn.executemany(
-        "INSERT INTO plugin_data (namespace, key, value, expires_at) VALUES (?, ?, ?, ?) "
-        "ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at",
-        [row[:4] for row in rows],
-    )
+    conn.execute(_PUT_DATA, pack((row[:4] for row in rows), blobs={2}))
 
 
 def _add_data(conn: sqlite3.Connection, row: tuple[Any, ...], now: float) -> bool:

@@ -13,37 +13,68 @@ import msgspec
 
 from ..models import FINAL_GROUPS, Report
 from .records import report_line
+from .sqlite_bulk import cells, named, pack
 
 _encode = msgspec.json.encode
 
 _TARGET_COLUMNS = "rowid, id, channel, host, wants_reports, final"
-_BY_ID = f"SELECT {_TARGET_COLUMNS} FROM messages WHERE id IN (SELECT value FROM json_each(?))"
+_BY_ID = (
+    f"SELECT json_group_array(json_array({_TARGET_COLUMNS})) FROM messages "
+    "WHERE id IN (SELECT value FROM json_each(?))"
+)
 _BY_DESTINATION = (
     f"SELECT {_TARGET_COLUMNS} FROM messages WHERE ltrim(destination, '+') = ? "
     "ORDER BY created_at DESC, rowid DESC LIMIT 1"
 )
-_KNOWN_KEYS = "SELECT dedupe_key FROM reports WHERE dedupe_key IN (SELECT value FROM json_each(?))"
-_INSERT_REPORT = (
-    "INSERT INTO reports (dedupe_key, kind, message_id, recorded_at, body) VALUES (?, ?, ?, ?, ?)"
+_KNOWN_KEYS = (
+    "SELECT json_group_array(dedupe_key) FROM reports WHERE dedupe_key IN (SELECT value FROM json_each(?))"
 )
-INSERT_OUTBOX = "INSERT INTO outbox (host, due_at, message_id, report) VALUES (?, ?, ?, ?)"
+_INSERT_REPORTS = (
+    "INSERT INTO reports (dedupe_key, kind, message_id, recorded_at, body) "
+    f"SELECT {cells(5, blobs={4})} FROM json_each(?1)"
+)
+_INSERT_OUTBOX = (
+    f"INSERT INTO outbox (host, due_at, message_id, report) SELECT {cells(4, blobs={3})} FROM json_each(?1)"
+)
 # ?2 says whether the status columns change; ?1 is the new state or NULL to keep it.
-_UPDATE_MESSAGE = """
+# A new state or NULL to keep it; whether the status columns change, and to what.
+_UPDATE_MESSAGES = f"""
 UPDATE messages SET
-    state = coalesce(?1, state),
-    status_group = CASE WHEN ?2 THEN ?3 ELSE status_group END,
-    status_name = CASE WHEN ?2 THEN ?4 ELSE status_name END,
-    error_name = CASE WHEN ?2 THEN ?5 ELSE error_name END,
-    final = CASE WHEN ?2 THEN ?6 ELSE final END,
-    message_count = coalesce(?7, message_count),
-    timeline = timeline || ?8
-WHERE rowid = ?9
+    state = coalesce(new_state, state),
+    status_group = CASE WHEN new_status THEN new_group ELSE status_group END,
+    status_name = CASE WHEN new_status THEN new_name ELSE status_name END,
+    error_name = CASE WHEN new_status THEN new_error ELSE error_name END,
+    final = CASE WHEN new_status THEN new_final ELSE final END,
+    message_count = coalesce(new_count, message_count),
+    timeline = timeline || new_lines
+FROM ({
+    named(
+        "new_state",
+        "new_status",
+        "new_group",
+        "new_name",
+        "new_error",
+        "new_final",
+        "new_count",
+        "new_lines",
+        "target",
+    )
+})
+WHERE messages.rowid = target
 """
+_decode_targets = msgspec.json.Decoder(list[tuple[int, str, str, str, int, int]]).decode
+_decode_keys = msgspec.json.Decoder(list[str]).decode
 
 
 def json_list(values: Any) -> str:
     """A list as one JSON text parameter, for `IN (SELECT value FROM json_each(?))`."""
     return _encode(list(values)).decode()
+
+
+def insert_outbox(conn: sqlite3.Connection, rows: list[tuple[str, float, str | None, bytes]]) -> None:
+    """Outbox items (host, due_at, message id, report), in one statement."""
+    if rows:
+        conn.execute(_INSERT_OUTBOX, pack(rows, blobs={3}))
 
 
 class _Target:
@@ -76,7 +107,8 @@ def record_reports(conn: sqlite3.Connection, reports: list[Report], now: float) 
     """Store the reports that are new and apply them; returns the new ones as stored (channel corrected
     to their message's, inbound messages paired)."""
     ids = {r.message_id for r in reports if r.kind != "INBOUND" and r.message_id}
-    targets = {row[1]: _Target(*row) for row in conn.execute(_BY_ID, (json_list(ids),))} if ids else {}
+    found = _decode_targets(conn.execute(_BY_ID, (json_list(ids),)).fetchone()[0]) if ids else []
+    targets = {row[1]: _Target(*row) for row in found}
     pairs: dict[str, _Target | None] = {}
     prepared: list[tuple[Report, _Target | None]] = []
     for report in reports:
@@ -97,7 +129,7 @@ def record_reports(conn: sqlite3.Connection, reports: list[Report], now: float) 
         prepared.append((report, target))
 
     keys = [report.dedupe_key() for report, _ in prepared]
-    known = {row[0] for row in conn.execute(_KNOWN_KEYS, (json_list(keys),))}
+    known = set(_decode_keys(conn.execute(_KNOWN_KEYS, (json_list(keys),)).fetchone()[0]))
     new: list[Report] = []
     report_rows: list[tuple[Any, ...]] = []
     outbox_rows: list[tuple[Any, ...]] = []
@@ -128,20 +160,22 @@ def record_reports(conn: sqlite3.Connection, reports: list[Report], now: float) 
         if target.wants:
             outbox_rows.append((target.host, now, target.id, body))
 
-    conn.executemany(_INSERT_REPORT, report_rows)
-    conn.executemany(
-        _UPDATE_MESSAGE,
-        [
-            (
-                change.state,
-                change.status is not None,
-                *(change.status or (None, None, None, False)),
-                change.message_count,
-                "".join(change.lines),
-                rowid,
-            )
-            for rowid, change in changes.items()
-        ],
-    )
-    conn.executemany(INSERT_OUTBOX, outbox_rows)
+    if report_rows:
+        conn.execute(_INSERT_REPORTS, pack(report_rows, blobs={4}))
+    if changes:
+        conn.execute(
+            _UPDATE_MESSAGES,
+            pack(
+                (
+                    change.state,
+                    change.status is not None,
+                    *(change.status or (None, None, None, False)),
+                    change.message_count,
+                    "".join(change.lines),
+                    rowid,
+                )
+                for rowid, change in changes.items()
+            ),
+        )
+    insert_outbox(conn, outbox_rows)
     return new
