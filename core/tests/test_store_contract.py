@@ -1033,6 +1033,20 @@ async def test_plugin_data_is_opaque_bytes_by_namespace_and_key(store: Store) ->
     assert await store.get_data("other", "config:1", now) == b"not sfmc's"
 
 
+async def test_plugin_data_puts_at_once_keep_every_byte_and_the_last_value(store: Store) -> None:
+    now = time.time()
+    values = {f"k{i}": bytes([i, 0, 255 - i]) + 'é"[]'.encode() for i in range(40)}
+
+    # Concurrent puts share writes (one statement on SQLite): binary values, one key put twice.
+    await asyncio.gather(
+        *(store.put_data("ns", key, value, now) for key, value in values.items()),
+        store.put_data("ns", "k7", b"\x00first", now),
+    )
+    await store.put_data("ns", "k7", b"\xfflast", now)
+
+    assert await store.list_data("ns", now) == values | {"k7": b"\xfflast"}
+
+
 async def test_plugin_data_with_a_ttl_is_gone_once_it_expires(store: Store) -> None:
     # Redis expires by its own clock, so the times here are the wall clock's: one value set long ago
     # with a short life, one set now with a long one.
@@ -1317,6 +1331,41 @@ async def test_sqlite_row_writes_join_across_other_row_functions_but_not_across_
     await asyncio.gather(*writes)
 
     assert calls == [("first", ["a", "c"]), ("second", ["b"]), ("plain", []), ("first", ["d"])]
+
+
+async def test_sqlite_a_write_waits_for_another_processs_write_lock(sqlite: SQLiteStore) -> None:
+    other = sqlite3.connect(sqlite.path, isolation_level=None)  # another process's connection, in effect
+    try:
+        other.execute("BEGIN IMMEDIATE")  # holds the write lock
+        pending = asyncio.ensure_future(sqlite.enqueue([msg("m1")], 0.0))
+        await asyncio.sleep(0)  # the task hands its write over
+        while sqlite.writer.backlog:  # until the thread has taken it and is trying to begin
+            await asyncio.sleep(0)
+        assert not pending.done()  # waiting for the lock, not refused
+        other.execute("COMMIT")
+        await asyncio.wait_for(pending, 10)
+    finally:
+        other.close()
+    assert await sqlite.get_message("m1") is not None
+
+
+def test_sqlite_begin_gives_up_after_its_wait(tmp_path: Path) -> None:
+    from channel_engine.store.sqlite_writer import _begin
+
+    path = tmp_path / "locked.db"
+    holder = sqlite3.connect(path, isolation_level=None)
+    waiter = sqlite3.connect(path, isolation_level=None)
+    try:
+        waiter.execute("PRAGMA busy_timeout = 0")
+        holder.execute("BEGIN IMMEDIATE")
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            _begin(waiter, wait=0.01)
+        holder.execute("COMMIT")
+        _begin(waiter, wait=0.01)  # free again: taken at once
+        assert waiter.in_transaction
+    finally:
+        holder.close()
+        waiter.close()
 
 
 async def test_sqlite_writes_after_close_are_refused(sqlite: SQLiteStore) -> None:
