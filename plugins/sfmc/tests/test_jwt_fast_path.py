@@ -17,7 +17,8 @@ import jwt
 import pytest
 
 from channel_engine_sfmc.bodies import Refused, _plain_hs256_claims, verify_jwt
-from channel_engine_sfmc.config import BusinessUnit, SfmcCredentials
+from channel_engine_sfmc.config import BusinessUnit
+from channel_engine_sfmc.testing.journeys import signing_unit
 
 SECRET = "package-jwt-signing-secret-0123456789abcdef"
 SALT_BYTES = b"the original bytes of a salt key, 0123456789"
@@ -27,18 +28,7 @@ REFUSED = "refused"
 
 
 def unit() -> BusinessUnit:
-    return BusinessUnit(
-        mid="100000001",
-        sfmc=SfmcCredentials(
-            client_id="client",
-            client_secret="client-secret",
-            auth_base_uri="https://sub.auth.marketingcloudapis.com/",
-            soap_base_uri="https://sub.soap.marketingcloudapis.com/",
-            jwt_signing_secret=SECRET,
-            jwt_customer_key="infobip-jwt-salt",
-            jwt_salt="0x" + SALT_BYTES.hex(),
-        ),
-    )
+    return signing_unit(secret=SECRET, salt=SALT_BYTES)
 
 
 def claims(**extra: Any) -> dict[str, Any]:

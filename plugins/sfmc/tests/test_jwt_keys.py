@@ -12,7 +12,8 @@ import pytest
 
 from channel_engine_sfmc import bodies
 from channel_engine_sfmc.bodies import Refused, verify_jwt
-from channel_engine_sfmc.config import BusinessUnit, SfmcCredentials, salt_bytes, salt_key_problem
+from channel_engine_sfmc.config import BusinessUnit, salt_bytes, salt_key_problem
+from channel_engine_sfmc.testing.journeys import signing_unit
 
 MID = "100000001"
 SECRET = "package-jwt-signing-secret-0123456789abcdef"
@@ -23,18 +24,7 @@ BODY = {"inArguments": [{"channel": "sms"}], "keyValue": "contact-1"}
 
 
 def unit(*, secret: str | None = SECRET, salt: str | None = None) -> BusinessUnit:
-    return BusinessUnit(
-        mid=MID,
-        sfmc=SfmcCredentials(
-            client_id="client",
-            client_secret="client-secret",
-            auth_base_uri="https://sub.auth.marketingcloudapis.com/",
-            soap_base_uri="https://sub.soap.marketingcloudapis.com/",
-            jwt_signing_secret=secret,
-            jwt_customer_key=CUSTOMER_KEY if salt else None,
-            jwt_salt=salt,
-        ),
-    )
+    return signing_unit(secret=secret, salt=salt_bytes(salt) if salt else None, customer_key=CUSTOMER_KEY)
 
 
 def sign(key: str | bytes, body: dict[str, Any] = BODY, **headers: Any) -> bytes:

@@ -17,6 +17,7 @@ import jwt
 from channel_engine.secret_box import Secret
 from channel_engine.testing.harness import Harness, run_engine
 
+from ..config import BusinessUnit, SfmcCredentials
 from .fake_sfmc import FakeSfmc
 
 MID = "100000001"
@@ -28,6 +29,25 @@ _instances = itertools.count(1)
 
 def sign(body: dict[str, Any], secret: str = SIGNING_SECRET) -> bytes:
     return jwt.encode(body, secret, algorithm="HS256").encode()
+
+
+def signing_unit(
+    *, secret: str | None = SIGNING_SECRET, salt: bytes | None = None, customer_key: str = "infobip-jwt-salt"
+) -> BusinessUnit:
+    """A business unit with the given JWT keys (`salt`: the salt's original bytes) and placeholder SFMC
+    credentials: for tests of how calls are verified, without a store."""
+    return BusinessUnit(
+        mid=MID,
+        sfmc=SfmcCredentials(
+            client_id="client",
+            client_secret="client-secret",
+            auth_base_uri="https://sub.auth.marketingcloudapis.com/",
+            soap_base_uri="https://sub.soap.marketingcloudapis.com/",
+            jwt_signing_secret=secret,
+            jwt_customer_key=customer_key if salt is not None else None,
+            jwt_salt="0x" + salt.hex() if salt is not None else None,
+        ),
+    )
 
 
 def in_arguments(**arguments: Any) -> list[dict[str, Any]]:
