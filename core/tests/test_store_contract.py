@@ -1350,7 +1350,7 @@ async def test_sqlite_a_write_waits_for_another_processs_write_lock(sqlite: SQLi
 
 
 def test_sqlite_begin_gives_up_after_its_wait(tmp_path: Path) -> None:
-    from channel_engine.store.sqlite_writer import _begin
+    from channel_engine.store.sqlite_schema import execute_when_unlocked
 
     path = tmp_path / "locked.db"
     holder = sqlite3.connect(path, isolation_level=None)
@@ -1359,9 +1359,9 @@ def test_sqlite_begin_gives_up_after_its_wait(tmp_path: Path) -> None:
         waiter.execute("PRAGMA busy_timeout = 0")
         holder.execute("BEGIN IMMEDIATE")
         with pytest.raises(sqlite3.OperationalError, match="locked"):
-            _begin(waiter, wait=0.01)
+            execute_when_unlocked(waiter, "BEGIN IMMEDIATE", wait=0.01)
         holder.execute("COMMIT")
-        _begin(waiter, wait=0.01)  # free again: taken at once
+        execute_when_unlocked(waiter, "BEGIN IMMEDIATE", wait=0.01)  # free again: taken at once
         assert waiter.in_transaction
     finally:
         holder.close()

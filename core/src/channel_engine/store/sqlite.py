@@ -54,8 +54,9 @@ from .users_lock import UsersLock
 
 T = TypeVar("T")
 
-_encode = msgspec.json.encode
 SWITCH_INTERVAL = 0.0002  # seconds; see _hand_the_gil_over_sooner
+
+_encode = msgspec.json.encode
 _line_decoder = msgspec.json.Decoder(TimelineEntry)
 
 _EXISTING_IDS = "SELECT id FROM messages WHERE id IN (SELECT value FROM json_each(?))"

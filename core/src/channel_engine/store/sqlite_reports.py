@@ -36,7 +36,6 @@ _INSERT_REPORTS = (
 _INSERT_OUTBOX = (
     f"INSERT INTO outbox (host, due_at, message_id, report) SELECT {cells(4, blobs={3})} FROM json_each(?1)"
 )
-# ?2 says whether the status columns change; ?1 is the new state or NULL to keep it.
 # A new state or NULL to keep it; whether the status columns change, and to what.
 _UPDATE_MESSAGES = f"""
 UPDATE messages SET

@@ -107,15 +107,17 @@ def connect(path: str | os.PathLike[str], pragmas: tuple[str, ...]) -> sqlite3.C
         os.fspath(path), isolation_level=None, check_same_thread=False, cached_statements=256
     )
     for pragma in pragmas:
-        _execute_when_unlocked(conn, pragma)
+        execute_when_unlocked(conn, pragma)
     return conn
 
 
-def _execute_when_unlocked(conn: sqlite3.Connection, statement: str, wait: float = 10.0) -> None:
-    """Run `statement`, trying again while the file is locked. Switching a new file to WAL answers "database
-    is locked" at once, without busy_timeout's wait, when another process (`serve --workers N`) switches it
-    at the same moment."""
+def execute_when_unlocked(conn: sqlite3.Connection, statement: str, wait: float = 10.0) -> None:
+    """Run `statement`, trying again while another process holds the lock it needs, for at most `wait`
+    seconds. The pauses start at 0.1 ms and double up to 1 ms: SQLite's own busy handler sleeps 1, 2, 5 ...
+    100 ms, and switching a new file to WAL answers "database is locked" at once, without any wait, when
+    another process (`serve --workers N`) switches it at the same moment."""
     deadline = time.monotonic() + wait
+    pause = 0.0001
     while True:
         try:
             conn.execute(statement)
@@ -123,7 +125,8 @@ def _execute_when_unlocked(conn: sqlite3.Connection, statement: str, wait: float
         except sqlite3.OperationalError as exc:
             if "locked" not in str(exc) or time.monotonic() > deadline:
                 raise
-            time.sleep(0.01)
+        time.sleep(pause)
+        pause = min(pause * 2, 0.001)
 
 
 def create_schema(conn: sqlite3.Connection) -> None:

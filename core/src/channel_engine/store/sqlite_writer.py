@@ -22,19 +22,17 @@ import contextlib
 import queue
 import sqlite3
 import threading
-import time
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 from .records import StoreClosedError
+from .sqlite_schema import execute_when_unlocked
 
 __all__ = ["GroupCommitWriter", "StoreClosedError"]
 
 T = TypeVar("T")
 BUSY_WAIT = 10.0  # seconds a write waits for another process's write lock before it fails
 R = TypeVar("R")
-WriteFn = Callable[[sqlite3.Connection], Any]
-RowsFn = Callable[[sqlite3.Connection, list[Any]], None]
 
 
 class _Job:
@@ -134,7 +132,7 @@ class GroupCommitWriter:
         try:
             conn = self._connect()
             setup(conn)
-            # From here the writer waits for another process's write lock itself (_begin): SQLite's own
+            # From here the writer waits for another process's write lock itself: SQLite's own
             # busy handler sleeps 1, 2, 5, 10 ... 100 ms between tries, which put 100 ms and more in the
             # tail of every request that met a commit of the other process.
             conn.execute("PRAGMA busy_timeout = 0")
@@ -171,7 +169,7 @@ class GroupCommitWriter:
         groups = _merged(batch)
         outcomes: list[tuple[Any, BaseException | None]] = []
         try:
-            _begin(conn)
+            execute_when_unlocked(conn, "BEGIN IMMEDIATE", BUSY_WAIT)
             if len(groups) == 1 and len(groups[0]) == 1:
                 # Alone in its transaction: no savepoint needed, a failure rolls back the whole of it.
                 # (Every statement hands the GIL over and back; under load that hand-off is what costs.)
@@ -206,22 +204,6 @@ class GroupCommitWriter:
         for loop, items in by_loop.items():
             with contextlib.suppress(RuntimeError):  # the caller's loop is closed: nobody is waiting
                 loop.call_soon_threadsafe(_resolve, items)
-
-
-def _begin(conn: sqlite3.Connection, wait: float = BUSY_WAIT) -> None:
-    """BEGIN IMMEDIATE, trying again every fraction of a millisecond while another process holds the write
-    lock (several engine processes on one file), for at most `wait` seconds."""
-    deadline = time.monotonic() + wait
-    pause = 0.0001
-    while True:
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            return
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() > deadline:
-                raise
-        time.sleep(pause)
-        pause = min(pause * 2, 0.001)
 
 
 def _merged(batch: list[_Job]) -> list[list[_Job]]:
