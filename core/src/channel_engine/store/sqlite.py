@@ -49,7 +49,7 @@ from .records import (
 from .sqlite_bulk import as_json_text, cells, named, pack
 from .sqlite_reports import insert_outbox, json_list, record_reports
 from .sqlite_schema import READER_PRAGMAS, WRITER_PRAGMAS, connect, create_schema
-from .sqlite_writer import GroupCommitWriter
+from .sqlite_writer import GroupCommitWriter, OneStatement
 from .users_lock import UsersLock
 
 T = TypeVar("T")
@@ -191,16 +191,19 @@ class SQLiteStore(Store):
     # -- the queue -------------------------------------------------------------------------------------
 
     async def enqueue(self, messages: list[OutboundMessage], now: float) -> None:
-        rows = []
         line = timeline_line(now, "ACCEPTED")  # here, not on the writer thread, which holds the GIL for it
+        rows = []
+        spaced = False
         for message in messages:
             if message.id is None:
                 raise ValueError("a message is stored with its id: set `id` before enqueue")
             key, interval = speed_key(message)
+            spaced = spaced or key is not None
+            body = _encode(message)
             rows.append(
                 (
                     message.id,
-                    _encode(message),
+                    body,
                     message.channel,
                     message.destination,
                     message.host.name,
@@ -211,9 +214,13 @@ class SQLiteStore(Store):
                     line,
                 )
             )
-        if rows:
-            # Handed over at once: the writer joins the waiting enqueues of many requests into one insert.
-            await self.writer.submit_rows(_enqueue, rows)
+        if not rows:
+            return
+        # Handed over at once: the writer joins the waiting enqueues of many requests into one insert.
+        if spaced:
+            await self.writer.submit_rows(_enqueue_spaced, rows)
+        else:  # due now: nothing depends on which ids are new, and the primary key skips stored ones
+            await self.writer.submit_rows(_INSERT_DUE_NOW, [(*row[:6], now, now, line) for row in rows])
 
     async def claim(self, now: float, limit: int, lease: float) -> list[QueuedMessage]:
         if limit <= 0:
@@ -346,18 +353,11 @@ def _executemany(conn: sqlite3.Connection, sql: str, rows: list[tuple[Any, ...]]
     return conn.executemany(sql, rows).rowcount
 
 
-def _enqueue(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
-    if all(row[6] is None for row in rows):
-        # No speed limit: nothing depends on which ids are new, and the primary key skips stored ones.
-        packed = pack(
-            (
-                (mid, body, channel, destination, host, wants, now, now, line)
-                for mid, body, channel, destination, host, wants, _, _, now, line in rows
-            ),
-            blobs={1},
-        )
-        conn.execute(_INSERT_NEW_MESSAGES, packed)
-        return
+_INSERT_DUE_NOW = OneStatement(_INSERT_NEW_MESSAGES, lambda rows: pack(rows, blobs={1}))
+
+
+def _enqueue_spaced(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
+    """Messages of which some share a speed limit: each one is due an interval after the last of its key."""
     seen = {row[0] for row in conn.execute(_EXISTING_IDS, (json_list(row[0] for row in rows),))}
     fresh = []
     for row in rows:

@@ -21,6 +21,8 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
+from collections.abc import Sequence
+from typing import Any
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS messages (
@@ -111,7 +113,9 @@ def connect(path: str | os.PathLike[str], pragmas: tuple[str, ...]) -> sqlite3.C
     return conn
 
 
-def execute_when_unlocked(conn: sqlite3.Connection, statement: str, wait: float = 10.0) -> None:
+def execute_when_unlocked(
+    conn: sqlite3.Connection, statement: str, wait: float = 10.0, params: Sequence[Any] = ()
+) -> None:
     """Run `statement`, trying again while another process holds the lock it needs, for at most `wait`
     seconds. The pauses start at 0.1 ms and double up to 1 ms: SQLite's own busy handler sleeps 1, 2, 5 ...
     100 ms, and switching a new file to WAL answers "database is locked" at once, without any wait, when
@@ -120,7 +124,7 @@ def execute_when_unlocked(conn: sqlite3.Connection, statement: str, wait: float 
     pause = 0.0001
     while True:
         try:
-            conn.execute(statement)
+            conn.execute(statement, params)
             return
         except sqlite3.OperationalError as exc:
             if "locked" not in str(exc) or time.monotonic() > deadline:

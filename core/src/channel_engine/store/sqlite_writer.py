@@ -22,17 +22,18 @@ import contextlib
 import queue
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 from .records import StoreClosedError
 from .sqlite_schema import execute_when_unlocked
 
-__all__ = ["GroupCommitWriter", "StoreClosedError"]
+__all__ = ["GroupCommitWriter", "OneStatement", "StoreClosedError"]
 
 T = TypeVar("T")
 BUSY_WAIT = 10.0  # seconds a write waits for another process's write lock before it fails
 R = TypeVar("R")
+Outcome = tuple[Any, BaseException | None]  # what a job answered, or what it raised
 
 
 class _Job:
@@ -51,6 +52,20 @@ class _Job:
         self.rows = rows
         self.future = future
         self.loop = loop
+
+
+class OneStatement:
+    """A row function that is one SQL statement over all its rows: `params(rows)` gives its parameters.
+    Alone in a batch it runs as its own transaction (see `GroupCommitWriter._commit_alone`)."""
+
+    __slots__ = ("params", "sql")
+
+    def __init__(self, sql: str, params: Callable[[list[Any]], Sequence[Any]]) -> None:
+        self.sql = sql
+        self.params = params
+
+    def __call__(self, conn: sqlite3.Connection, rows: list[Any]) -> None:
+        conn.execute(self.sql, self.params(rows))
 
 
 class _Stop:
@@ -167,35 +182,11 @@ class GroupCommitWriter:
 
     def _commit(self, conn: sqlite3.Connection, batch: list[_Job]) -> None:
         groups = _merged(batch)
-        outcomes: list[tuple[Any, BaseException | None]] = []
-        try:
-            execute_when_unlocked(conn, "BEGIN IMMEDIATE", BUSY_WAIT)
-            if len(groups) == 1 and len(groups[0]) == 1:
-                # Alone in its transaction: no savepoint needed, a failure rolls back the whole of it.
-                # (Every statement hands the GIL over and back; under load that hand-off is what costs.)
-                try:
-                    outcomes.append((_run_job(conn, batch[0]), None))
-                except Exception as exc:
-                    conn.execute("ROLLBACK")
-                    outcomes.append((None, exc))
-            else:
-                for group in groups:
-                    outcome = _in_savepoint(conn, lambda group=group: _run_group(conn, group))
-                    if outcome[1] is None or len(group) == 1:
-                        outcomes.extend([outcome] * len(group))
-                    else:  # one of the merged jobs broke the call: each one again on its own
-                        outcomes.extend(
-                            _in_savepoint(conn, lambda job=job: _run_job(conn, job)) for job in group
-                        )
-            if conn.in_transaction:
-                conn.execute("COMMIT")
-                self.commits += 1
-            self.writes += len(batch)
-        except Exception as exc:  # the transaction itself failed: nobody's write is durable
-            if conn.in_transaction:
-                with contextlib.suppress(sqlite3.Error):
-                    conn.execute("ROLLBACK")
-            outcomes = [(None, exc)] * len(batch)
+        if len(groups) == 1:
+            outcomes = self._commit_alone(conn, groups[0])
+        else:
+            outcomes = self._commit_together(conn, groups)
+        self.writes += len(batch)
         by_loop: dict[
             asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], Any, BaseException | None]]
         ] = {}
@@ -204,6 +195,51 @@ class GroupCommitWriter:
         for loop, items in by_loop.items():
             with contextlib.suppress(RuntimeError):  # the caller's loop is closed: nobody is waiting
                 loop.call_soon_threadsafe(_resolve, items)
+
+    def _commit_alone(self, conn: sqlite3.Connection, group: list[_Job]) -> list[Outcome]:
+        """One function's jobs alone in a transaction: no savepoint, since a failure rolls back only them
+        (each one is then tried again on its own). Every statement hands the GIL over and back, and under
+        load that hand-off is what a commit costs; a `OneStatement` runs as its own transaction, without
+        BEGIN and COMMIT, so it hands the GIL over once."""
+        fn = group[0].fn
+        try:
+            if isinstance(fn, OneStatement):
+                execute_when_unlocked(conn, fn.sql, BUSY_WAIT, fn.params(_rows_of(group)))
+                result = None
+            else:
+                execute_when_unlocked(conn, "BEGIN IMMEDIATE", BUSY_WAIT)
+                result = _run_group(conn, group)
+                conn.execute("COMMIT")
+        except Exception as exc:
+            if conn.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+            if len(group) == 1:
+                return [(None, exc)]
+            return self._commit_together(conn, [[job] for job in group])  # find the job that broke it
+        self.commits += 1
+        return [(result, None)] * len(group)
+
+    def _commit_together(self, conn: sqlite3.Connection, groups: list[list[_Job]]) -> list[Outcome]:
+        """Several groups in one transaction, each in a savepoint: a group that raises rolls back alone,
+        and a merged group that raises runs again job by job."""
+        outcomes: list[Outcome] = []
+        try:
+            execute_when_unlocked(conn, "BEGIN IMMEDIATE", BUSY_WAIT)
+            for group in groups:
+                outcome = _in_savepoint(conn, lambda group=group: _run_group(conn, group))
+                if outcome[1] is None or len(group) == 1:
+                    outcomes.extend([outcome] * len(group))
+                else:  # one of the merged jobs broke the call: each one again on its own
+                    outcomes.extend(_in_savepoint(conn, lambda job=job: _run_job(conn, job)) for job in group)
+            conn.execute("COMMIT")
+            self.commits += 1
+        except Exception as exc:  # the transaction itself failed: nobody's write is durable
+            if conn.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+            return [(None, exc)] * sum(len(group) for group in groups)
+        return outcomes
 
 
 def _merged(batch: list[_Job]) -> list[list[_Job]]:
@@ -232,11 +268,15 @@ def _run_job(conn: sqlite3.Connection, job: _Job) -> Any:
 def _run_group(conn: sqlite3.Connection, group: list[_Job]) -> Any:
     if len(group) == 1:
         return _run_job(conn, group[0])
-    group[0].fn(conn, [row for job in group for row in job.rows])  # type: ignore[union-attr]
+    group[0].fn(conn, _rows_of(group))
     return None
 
 
-def _in_savepoint(conn: sqlite3.Connection, run: Callable[[], Any]) -> tuple[Any, BaseException | None]:
+def _rows_of(group: list[_Job]) -> list[Any]:
+    return [row for job in group for row in job.rows or ()]
+
+
+def _in_savepoint(conn: sqlite3.Connection, run: Callable[[], Any]) -> Outcome:
     """`run()` inside a savepoint: what it answered, or what it raised with its changes rolled back."""
     conn.execute("SAVEPOINT op")
     try:
