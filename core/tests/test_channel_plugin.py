@@ -7,7 +7,7 @@ import types
 
 import msgspec
 
-from channel_engine import Channel, ChannelPlugin, OutboundMessage, WebhookUrls
+from channel_engine import Channel, ChannelPlugin, OutboundMessage, Problem, WebhookUrls, hookimpl
 from channel_engine.plugins import get_plugin_manager
 from channel_engine.simulator import NewGenEndpoint, collect_endpoints
 
@@ -58,3 +58,78 @@ def test_endpoints_given_as_a_path_are_imported_only_when_a_simulator_asks(monke
     monkeypatch.setitem(sys.modules, "pigeon_simulator", module)
     [endpoint] = collect_endpoints(plugins)
     assert endpoint.path == "/pigeon/1/messages"
+
+
+def problem_of(name: str) -> list[Problem]:
+    return [Problem(code=name, path="$", message=f"{name} says no")]
+
+
+def test_plugins_validate_answers_what_the_hook_answers_asking_only_owners_and_extensions():
+    asked: list[str] = []
+
+    def validator(name: str):
+        def validate(message):
+            asked.append(name)
+            return problem_of(name)
+
+        return validate
+
+    pigeon = ChannelPlugin(
+        [Channel(name="pigeon", product="sms")], validate=validator("pigeon"), build=None, normalize=None
+    )
+    owl = ChannelPlugin(
+        [Channel(name="owl", product="sms")], validate=validator("owl"), build=None, normalize=None
+    )
+
+    class Compliance:  # a third party's check of every channel's messages
+        __name__ = "compliance"
+
+        @hookimpl
+        def validate_message(self, message):
+            asked.append("compliance")
+            return problem_of("compliance")
+
+    plugins = get_plugin_manager([pigeon, owl, Compliance()], entry_points=False)
+    for channel in ("pigeon", "owl"):
+        asked.clear()
+        answers = plugins.hook.validate_message(message=message(channel))
+        through_pluggy, pluggy_asked = [p for answer in answers for p in answer], list(asked)
+        assert sorted(pluggy_asked) == sorted([channel, "compliance"])
+        asked.clear()
+        assert plugins.validate(message(channel)) == through_pluggy  # the same problems, in the same order
+        assert asked == pluggy_asked  # and the other channel's plugin was not asked
+
+
+def test_plugins_validate_asks_a_channel_plugin_that_answers_for_other_channels_too():
+    class Strict(ChannelPlugin):
+        @hookimpl
+        def validate_message(self, message):
+            return problem_of("strict")
+
+    strict = Strict(
+        [Channel(name="pigeon", product="sms")], validate=lambda m: [], build=None, normalize=None
+    )
+    plugins = get_plugin_manager([strict], entry_points=False)
+    assert plugins.validate(message("owl")) == problem_of("strict")
+
+
+def test_plugins_validate_sees_a_plugin_registered_later_and_leaves_wrappers_to_pluggy():
+    plugins = get_plugin_manager([pigeon_plugin()], entry_points=False)
+    assert plugins.validate(message("pigeon")) == []
+
+    class Late:
+        @hookimpl
+        def validate_message(self, message):
+            return problem_of("late")
+
+    plugins.pm.register(Late(), name="late")
+    assert plugins.validate(message("pigeon")) == problem_of("late")
+
+    class Wrapper:
+        @hookimpl(wrapper=True)
+        def validate_message(self, message):
+            answers = yield
+            return [*answers, problem_of("wrapper")]
+
+    plugins.pm.register(Wrapper(), name="wrapper")
+    assert plugins.validate(message("pigeon")) == problem_of("late") + problem_of("wrapper")

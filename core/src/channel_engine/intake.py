@@ -96,10 +96,8 @@ class Intake:
             return [
                 problem("invalid_field", f"{path}.account", f"no Infobip account called {message.account!r}")
             ]
-        found: list[Problem] = []
-        for answer in self.plugins.hook.validate_message(message=message):
-            found.extend(answer)
-        return [_under(p, path) for p in found]
+        found = self.plugins.validate(message)
+        return [_under(p, path) for p in found] if found and path != "$" else found
 
     async def inspect(self, raws: list[Any], path: str | None = "$.messages") -> list[Verdict]:
         """Everything `submit` checks plus the plugins' network checks (`check_message`), storing nothing:

@@ -104,7 +104,18 @@ def test_destination_not_in_international_format(make_message, destination):
 
 
 @pytest.mark.parametrize(
-    "sender", [None, "Kavana", "BistroLipa1", "Bistro Lipa", "385981112233", "+1234567890123456"]
+    "sender",
+    [
+        None,
+        "Kavana",
+        "BistroLipa1",
+        "Bistro Lipa",
+        " 1 2 3 a",
+        "X",
+        "385981112233",
+        "+1234567890123456",
+        "Ünal&Co",
+    ],
 )
 def test_good_senders(make_message, sender):
     assert validate_message(make_message(sender=sender)) == []

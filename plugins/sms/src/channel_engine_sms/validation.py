@@ -82,6 +82,9 @@ INDIA_DLT_KEYS = ("principalEntityId", "contentTemplateId", "telemarketerId")
 LANGUAGE_KEYS = ("languageCode", "singleShift", "lockingShift")
 
 NUMERIC_SENDER = re.compile(rf"\+?[0-9]{{1,{SENDER_NUMERIC_MAX}}}")
+# The usual alphanumeric sender (letters, digits, spaces, at least one letter): valid without the checks
+# below, which every message of a campaign would otherwise repeat.
+PLAIN_SENDER = re.compile(rf"(?=[ 0-9]*[A-Za-z])[A-Za-z0-9 ]{{1,{SENDER_ALPHA_MAX}}}")
 
 
 def validate(message: OutboundMessage) -> list[Problem]:
@@ -99,7 +102,7 @@ def _sender(sender: str | None) -> list[Problem]:
     if sender is None:
         return []
     path = "$.sender"
-    if NUMERIC_SENDER.fullmatch(sender):
+    if PLAIN_SENDER.fullmatch(sender) or NUMERIC_SENDER.fullmatch(sender):
         return []
     if sender.lstrip("+").isascii() and sender.lstrip("+").isdigit():
         reason = f"a numeric sender has at most {SENDER_NUMERIC_MAX} digits"
