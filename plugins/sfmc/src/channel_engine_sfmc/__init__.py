@@ -43,10 +43,14 @@ class SfmcPlugin:
             await api.aclose()
             await http.aclose()
 
+        activities = [*activity_routes(services, units), *reports_routes(services, units)]
+        # Starlette tries routes in order, and Journey Builder calls execute once per contact: the two
+        # execute routes go first (no other route's path can match theirs).
+        hot = [route for route in activities if route.path.endswith("/execute")]
         routes = [
+            *hot,
             *config_routes(services, units, api, http),
-            *activity_routes(services, units),
-            *reports_routes(services, units),
+            *(route for route in activities if route not in hot),
             *inspector_routes(services, units, http),
         ]
         register(HostApp("/sfmc", routes, stop=stop))
