@@ -23,6 +23,8 @@ SMS, a distinct contact key and activityInstanceId, and is signed (HS256) before
    store: Journey Builder calls a process that only takes requests (CHANNEL_ENGINE_ROLES=intake), and a
    second process on the same data directory sends, runs the simulator, records its reports and writes the
    report rows (dispatch,delivery). Both share this machine's two cores with the client.
+4. The ceiling (128 connections) of that intake process alone, with nothing sending: the execute path's
+   own cost, measured as the intake rows of bench/run.py measure `POST /v1/messages`.
 
 Every engine answer must be 200 with messageStatus "Success", or the run fails. Each engine figure comes
 from its own fresh engine, so the latency run does not pay for the ceiling run's backlog. After each latency
@@ -56,6 +58,7 @@ CONNECTIONS = (16, 128)  # the intake row's 16, and enough for the engine's grou
 SPLIT_CONNECTIONS = (128,)
 DEPLOYMENTS = {False: "all-in-one engine", True: "intake process beside a dispatch+delivery process"}
 SPLIT_ROW = "intake process + dispatch/delivery process on one SQLite store"
+ALONE_ROW = "intake process alone (nothing sent: the execute path's own cost, as in the intake rows)"
 RATE = 1000
 KEEP_ALIVE_REUSE = 4.0  # seconds idle after which the open-loop client opens a new connection instead
 GOAL_RATIO = 0.40
@@ -327,15 +330,17 @@ class SfmcEngine:
     `split`: the deployment for heavy SFMC load on one store: the process Journey Builder calls only takes
     requests (CHANNEL_ENGINE_ROLES=intake: the activities' endpoints and webhooks), and a second process on
     the same data directory sends and hands reports over (dispatch,delivery), to its own simulator, which
-    posts its reports back to that second process."""
+    posts its reports back to that second process. `alone`: only that first process, so nothing is sent
+    and the figure is the execute path's own cost."""
 
-    def __init__(self, fake_url: str, *, split: bool = False) -> None:
+    def __init__(self, fake_url: str, *, split: bool = False, alone: bool = False) -> None:
         self.data = tempfile.TemporaryDirectory()
         serve = [PYTHON, "-m", "channel_engine.cli", "serve", "--port", "0", "--log-level", "warning"]
         env = {"CHANNEL_ENGINE_DATA_DIR": self.data.name, "CHANNEL_ENGINE_API_KEY": API_KEY}
         self.procs: list[Proc] = []
         try:
-            self.procs.append(Proc(serve, {**env, "CHANNEL_ENGINE_ROLES": "intake"} if split else env))
+            intake_only = split or alone
+            self.procs.append(Proc(serve, {**env, "CHANNEL_ENGINE_ROLES": "intake"} if intake_only else env))
             if split:
                 self.procs.append(Proc(serve, {**env, "CHANNEL_ENGINE_ROLES": "dispatch,delivery"}))
             for proc in self.procs:
@@ -429,7 +434,7 @@ def measure(quick: bool) -> dict:
     ceiling_set = signed.take(ceiling_bodies + 300)  # each engine is fresh, so each may use the same set
     latency_set = signed.take(per_latency_run)
     execute_path = f"/sfmc/{MID}/message/execute"
-    out: dict = {"latency_seconds": latency_seconds, "bare": {}, "engine": {}, "split": {}}
+    out: dict = {"latency_seconds": latency_seconds, "bare": {}, "engine": {}, "split": {}, "alone": {}}
 
     say("bare starlette: ceilings, then latency")
     bare = Proc([PYTHON, str(ROOT / "bench" / "bare_app.py")])
@@ -466,6 +471,17 @@ def measure(quick: bool) -> dict:
                 )
             finally:
                 eng.stop()
+        for connections in SPLIT_CONNECTIONS:
+            say(f"engine (a fresh intake process alone): ceiling with {connections} connections")
+            eng = SfmcEngine(fake.url, alone=True)
+            try:
+                out["alone"][connections] = run_async(
+                    ceiling(
+                        eng.proc.url, execute_path, ceiling_set, connections, seconds=seconds, engine=True
+                    )
+                )
+            finally:
+                eng.stop()
     finally:
         fake.stop()
     return out
@@ -491,10 +507,10 @@ def latency_and_rest(eng: SfmcEngine, fake_url: str, path: str, bodies: list[byt
 def report(r: dict) -> list[str]:
     """Print the figures; the rows for bench/results.md."""
     rows = []
-    for split, counts in ((False, CONNECTIONS), (True, SPLIT_CONNECTIONS)):
+    for kind, counts in (("engine", CONNECTIONS), ("split", SPLIT_CONNECTIONS), ("alone", SPLIT_CONNECTIONS)):
         for connections in counts:
-            engine, bare = r["split" if split else "engine"][connections], r["bare"][connections]
-            where = f", {SPLIT_ROW}" if split else ""
+            engine, bare = r[kind][connections], r["bare"][connections]
+            where = {"engine": "", "split": f", {SPLIT_ROW}", "alone": f", {ALONE_ROW}"}[kind]
             print(
                 f"sfmc execute ceiling, {connections:>3} connections{where}: bare {bare:>9,.0f} req/s  "
                 f"engine {engine:>7,.0f} req/s  ratio {engine / bare:.2f} (goal >= {GOAL_RATIO:.2f})"
