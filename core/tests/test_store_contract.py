@@ -1450,3 +1450,31 @@ async def test_redis_url_names_the_key_prefix_and_hides_the_password() -> None:
     with pytest.raises(ConnectionError) as refused:
         await store.open()
     assert "s3cret" not in str(refused.value) and ":***@127.0.0.1:1" in str(refused.value)
+
+
+async def test_sqlite_each_joined_row_write_gets_its_own_outcome_when_row_functions_interleave(
+    sqlite: SQLiteStore,
+) -> None:
+    def put_names(conn: sqlite3.Connection, names: list[str]) -> None:
+        for name in names:
+            if name == "bad":
+                raise ValueError("no account may be called bad")
+            conn.execute("INSERT INTO accounts (name, sealed) VALUES (?, x'00')", (name,))
+
+    def put_keys(conn: sqlite3.Connection, keys: list[str]) -> None:
+        conn.executemany(
+            "INSERT INTO plugin_data (namespace, key, value) VALUES ('t', ?, x'01')", [(k,) for k in keys]
+        )
+
+    with sqlite.writer.hold():  # joined as [a, bad] and [x, y]: the outcomes must still reach their callers
+        writes = [
+            sqlite.writer.submit_rows(put_names, ["a"]),
+            sqlite.writer.submit_rows(put_keys, ["x"]),
+            sqlite.writer.submit_rows(put_names, ["bad"]),
+            sqlite.writer.submit_rows(put_keys, ["y"]),
+        ]
+    results = await asyncio.gather(*writes, return_exceptions=True)
+
+    assert [type(r).__name__ for r in results] == ["NoneType", "NoneType", "ValueError", "NoneType"]
+    assert sorted(await sqlite.get_accounts()) == ["a"]
+    assert sorted(await sqlite.list_data("t", 0.0)) == ["x", "y"]

@@ -4,6 +4,8 @@ A caller hands over a function of the connection and awaits its result. The thre
 waiting, runs each function inside its own SAVEPOINT (a function that raises rolls back only its own
 changes, and its caller gets the exception), commits once, and only then resolves the callers' futures:
 a result means the write is durable. While one commit syncs, the next callers queue up and share the next.
+A batch of row functions only (or of one function) first runs without savepoints, which cost a GIL
+hand-off each, and in savepoints only when something in it raised.
 
 Rows for one function (`submit_rows`: each intake request's messages, each plugin put) are handed over at
 once and merged on the thread: the waiting jobs of one function become one call over all their rows, also
@@ -34,6 +36,7 @@ T = TypeVar("T")
 BUSY_WAIT = 10.0  # seconds a write waits for another process's write lock before it fails
 R = TypeVar("R")
 Outcome = tuple[Any, BaseException | None]  # what a job answered, or what it raised
+JobOutcome = tuple["_Job", Outcome]
 
 
 class _Job:
@@ -56,7 +59,7 @@ class _Job:
 
 class OneStatement:
     """A row function that is one SQL statement over all its rows: `params(rows)` gives its parameters.
-    Alone in a batch it runs as its own transaction (see `GroupCommitWriter._commit_alone`)."""
+    Alone in a batch it runs as its own transaction (see `GroupCommitWriter._commit_at_once`)."""
 
     __slots__ = ("params", "sql")
 
@@ -182,63 +185,70 @@ class GroupCommitWriter:
 
     def _commit(self, conn: sqlite3.Connection, batch: list[_Job]) -> None:
         groups = _merged(batch)
-        if len(groups) == 1:
-            outcomes = self._commit_alone(conn, groups[0])
+        if len(groups) == 1 or all(job.rows is not None for job in batch):
+            outcomes = self._commit_at_once(conn, groups)
         else:
-            outcomes = self._commit_together(conn, groups)
+            outcomes = self._commit_in_savepoints(conn, groups)
         self.writes += len(batch)
         by_loop: dict[
             asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], Any, BaseException | None]]
         ] = {}
-        for job, (result, error) in zip(batch, outcomes, strict=True):
+        for job, (result, error) in outcomes:
             by_loop.setdefault(job.loop, []).append((job.future, result, error))
         for loop, items in by_loop.items():
             with contextlib.suppress(RuntimeError):  # the caller's loop is closed: nobody is waiting
                 loop.call_soon_threadsafe(_resolve, items)
 
-    def _commit_alone(self, conn: sqlite3.Connection, group: list[_Job]) -> list[Outcome]:
-        """One function's jobs alone in a transaction: no savepoint, since a failure rolls back only them
-        (each one is then tried again on its own). Every statement hands the GIL over and back, and under
-        load that hand-off is what a commit costs; a `OneStatement` runs as its own transaction, without
-        BEGIN and COMMIT, so it hands the GIL over once."""
-        fn = group[0].fn
+    def _commit_at_once(self, conn: sqlite3.Connection, groups: list[list[_Job]]) -> list[JobOutcome]:
+        """One group, or row functions' groups only, in one transaction without savepoints. Every statement
+        hands the GIL over and back, and under load that hand-off is what a commit costs; a lone
+        `OneStatement` group runs as its own transaction, without BEGIN and COMMIT, so it hands the GIL
+        over once. When anything raises, all of it rolls back and each job runs again on its own, in a
+        savepoint, so a failure is only its own job's (row functions only write, so a second run is safe)."""
+        outcomes: list[JobOutcome] = []
+        fn = groups[0][0].fn
         try:
-            if isinstance(fn, OneStatement):
-                execute_when_unlocked(conn, fn.sql, BUSY_WAIT, fn.params(_rows_of(group)))
-                result = None
+            if len(groups) == 1 and isinstance(fn, OneStatement):
+                execute_when_unlocked(conn, fn.sql, BUSY_WAIT, fn.params(_rows_of(groups[0])))
+                outcomes = [(job, (None, None)) for job in groups[0]]
             else:
                 execute_when_unlocked(conn, "BEGIN IMMEDIATE", BUSY_WAIT)
-                result = _run_group(conn, group)
+                for group in groups:
+                    result = _run_group(conn, group)
+                    outcomes += [(job, (result, None)) for job in group]
                 conn.execute("COMMIT")
         except Exception as exc:
             if conn.in_transaction:
                 with contextlib.suppress(sqlite3.Error):
                     conn.execute("ROLLBACK")
-            if len(group) == 1:
-                return [(None, exc)]
-            return self._commit_together(conn, [[job] for job in group])  # find the job that broke it
+            jobs = [job for group in groups for job in group]
+            if len(jobs) == 1:
+                return [(jobs[0], (None, exc))]
+            return self._commit_in_savepoints(conn, [[job] for job in jobs])  # find the ones that broke
         self.commits += 1
-        return [(result, None)] * len(group)
+        return outcomes
 
-    def _commit_together(self, conn: sqlite3.Connection, groups: list[list[_Job]]) -> list[Outcome]:
-        """Several groups in one transaction, each in a savepoint: a group that raises rolls back alone,
-        and a merged group that raises runs again job by job."""
-        outcomes: list[Outcome] = []
+    def _commit_in_savepoints(self, conn: sqlite3.Connection, groups: list[list[_Job]]) -> list[JobOutcome]:
+        """The groups in one transaction, each in a savepoint: a group that raises rolls back alone, and a
+        joined group that raises runs again job by job."""
+        outcomes: list[JobOutcome] = []
         try:
             execute_when_unlocked(conn, "BEGIN IMMEDIATE", BUSY_WAIT)
             for group in groups:
                 outcome = _in_savepoint(conn, lambda group=group: _run_group(conn, group))
                 if outcome[1] is None or len(group) == 1:
-                    outcomes.extend([outcome] * len(group))
-                else:  # one of the merged jobs broke the call: each one again on its own
-                    outcomes.extend(_in_savepoint(conn, lambda job=job: _run_job(conn, job)) for job in group)
+                    outcomes += [(job, outcome) for job in group]
+                else:  # one of the joined jobs broke the call: each one again on its own
+                    outcomes += [
+                        (job, _in_savepoint(conn, lambda job=job: _run_job(conn, job))) for job in group
+                    ]
             conn.execute("COMMIT")
             self.commits += 1
         except Exception as exc:  # the transaction itself failed: nobody's write is durable
             if conn.in_transaction:
                 with contextlib.suppress(sqlite3.Error):
                     conn.execute("ROLLBACK")
-            return [(None, exc)] * sum(len(group) for group in groups)
+            return [(job, (None, exc)) for group in groups for job in group]
         return outcomes
 
 
