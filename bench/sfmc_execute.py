@@ -55,16 +55,51 @@ MID = "100000001"
 SIGNING_SECRET = "bench-jb-signing-secret-0123456789abcdef"
 API_KEY = "bench-admin-key"
 CONNECTIONS = (16, 128)  # the intake row's 16, and enough for the engine's group commits to fill
-SPLIT_CONNECTIONS = (128,)
-DEPLOYMENTS = {False: "all-in-one engine", True: "intake process beside a dispatch+delivery process"}
-SPLIT_ROW = "intake process + dispatch/delivery process on one SQLite store"
-ALONE_ROW = "intake process alone (nothing sent: the execute path's own cost, as in the intake rows)"
 RATE = 1000
 KEEP_ALIVE_REUSE = 4.0  # seconds idle after which the open-loop client opens a new connection instead
 GOAL_RATIO = 0.40
 GOAL_P99_MS = 50.0
 ROW_PREFIX = "| sfmc execute"
 ROWS_KEY = "SMS_Delivery_Reports"
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """One way of running the engine: `roles` has each process's CHANNEL_ENGINE_ROLES ("" for all), the
+    first being the process Journey Builder calls; `row` is what the results table says about it."""
+
+    name: str
+    described: str
+    row: str
+    roles: tuple[str, ...]
+    ceilings: tuple[int, ...]
+    latency: bool  # whether a latency run (and the wait for every report row) follows the ceilings
+
+    @property
+    def where(self) -> str:
+        """What the printed lines and table rows add after their figures' description."""
+        return f", {self.row}" if self.row else ""
+
+
+DEPLOYMENTS = (
+    Deployment("engine", "all-in-one engine", "", ("",), CONNECTIONS, latency=True),
+    Deployment(
+        "split",
+        "intake process beside a dispatch+delivery process",
+        "intake process + dispatch/delivery process on one SQLite store",
+        ("intake", "dispatch,delivery"),
+        (128,),
+        latency=True,
+    ),
+    Deployment(
+        "alone",
+        "intake process alone",
+        "intake process alone (nothing sent: the execute path's own cost, as in the intake rows)",
+        ("intake",),
+        (128,),
+        latency=False,  # nothing is sent, so there is no pipeline to wait for
+    ),
+)
 
 
 def say(text: str) -> None:
@@ -327,22 +362,20 @@ def unit_document(fake_url: str) -> dict:
 class SfmcEngine:
     """`channel-engine serve` on embedded defaults in a fresh data directory, business unit MID configured.
 
-    `split`: the deployment for heavy SFMC load on one store: the process Journey Builder calls only takes
-    requests (CHANNEL_ENGINE_ROLES=intake: the activities' endpoints and webhooks), and a second process on
-    the same data directory sends and hands reports over (dispatch,delivery), to its own simulator, which
-    posts its reports back to that second process. `alone`: only that first process, so nothing is sent
-    and the figure is the execute path's own cost."""
+    `roles`: each process's CHANNEL_ENGINE_ROLES ("" for every role). With ("intake", "dispatch,delivery"),
+    the deployment for heavy SFMC load on one store, the process Journey Builder calls only takes requests
+    (the activities' endpoints and webhooks), and a second process on the same data directory sends and
+    hands reports over, to its own simulator, which posts its reports back to that second process. With
+    ("intake",) alone nothing is sent, and the figure is the execute path's own cost."""
 
-    def __init__(self, fake_url: str, *, split: bool = False, alone: bool = False) -> None:
+    def __init__(self, fake_url: str, roles: tuple[str, ...] = ("",)) -> None:
         self.data = tempfile.TemporaryDirectory()
         serve = [PYTHON, "-m", "channel_engine.cli", "serve", "--port", "0", "--log-level", "warning"]
         env = {"CHANNEL_ENGINE_DATA_DIR": self.data.name, "CHANNEL_ENGINE_API_KEY": API_KEY}
         self.procs: list[Proc] = []
         try:
-            intake_only = split or alone
-            self.procs.append(Proc(serve, {**env, "CHANNEL_ENGINE_ROLES": "intake"} if intake_only else env))
-            if split:
-                self.procs.append(Proc(serve, {**env, "CHANNEL_ENGINE_ROLES": "dispatch,delivery"}))
+            for role in roles:
+                self.procs.append(Proc(serve, {**env, "CHANNEL_ENGINE_ROLES": role} if role else env))
             for proc in self.procs:
                 proc.ready()
             response = httpx.put(
@@ -434,7 +467,7 @@ def measure(quick: bool) -> dict:
     ceiling_set = signed.take(ceiling_bodies + 300)  # each engine is fresh, so each may use the same set
     latency_set = signed.take(per_latency_run)
     execute_path = f"/sfmc/{MID}/message/execute"
-    out: dict = {"latency_seconds": latency_seconds, "bare": {}, "engine": {}, "split": {}, "alone": {}}
+    out: dict = {"latency_seconds": latency_seconds, "bare": {}, **{d.name: {} for d in DEPLOYMENTS}}
 
     say("bare starlette: ceilings, then latency")
     bare = Proc([PYTHON, str(ROOT / "bench" / "bare_app.py")])
@@ -451,37 +484,27 @@ def measure(quick: bool) -> dict:
     fake = Proc([PYTHON, str(Path(__file__).resolve()), "--fake-sfmc"])
     try:
         fake.ready()
-        for split, counts in ((False, CONNECTIONS), (True, SPLIT_CONNECTIONS)):
-            for connections in counts:
-                say(f"engine (a fresh {DEPLOYMENTS[split]}): ceiling with {connections} connections")
-                eng = SfmcEngine(fake.url, split=split)
+        for deployment in DEPLOYMENTS:
+            for connections in deployment.ceilings:
+                say(f"engine (a fresh {deployment.described}): ceiling with {connections} connections")
+                eng = SfmcEngine(fake.url, deployment.roles)
                 try:
-                    out["split" if split else "engine"][connections] = run_async(
+                    out[deployment.name][connections] = run_async(
                         ceiling(
                             eng.proc.url, execute_path, ceiling_set, connections, seconds=seconds, engine=True
                         )
                     )
                 finally:
                     eng.stop()
-            say(f"engine (a fresh {DEPLOYMENTS[split]}): latency")
-            eng = SfmcEngine(fake.url, split=split)
-            try:
-                out["split_latency" if split else "engine_latency"] = latency_and_rest(
-                    eng, fake.url, execute_path, latency_set
-                )
-            finally:
-                eng.stop()
-        for connections in SPLIT_CONNECTIONS:
-            say(f"engine (a fresh intake process alone): ceiling with {connections} connections")
-            eng = SfmcEngine(fake.url, alone=True)
-            try:
-                out["alone"][connections] = run_async(
-                    ceiling(
-                        eng.proc.url, execute_path, ceiling_set, connections, seconds=seconds, engine=True
+            if deployment.latency:
+                say(f"engine (a fresh {deployment.described}): latency")
+                eng = SfmcEngine(fake.url, deployment.roles)
+                try:
+                    out[f"{deployment.name}_latency"] = latency_and_rest(
+                        eng, fake.url, execute_path, latency_set
                     )
-                )
-            finally:
-                eng.stop()
+                finally:
+                    eng.stop()
     finally:
         fake.stop()
     return out
@@ -507,10 +530,10 @@ def latency_and_rest(eng: SfmcEngine, fake_url: str, path: str, bodies: list[byt
 def report(r: dict) -> list[str]:
     """Print the figures; the rows for bench/results.md."""
     rows = []
-    for kind, counts in (("engine", CONNECTIONS), ("split", SPLIT_CONNECTIONS), ("alone", SPLIT_CONNECTIONS)):
-        for connections in counts:
-            engine, bare = r[kind][connections], r["bare"][connections]
-            where = {"engine": "", "split": f", {SPLIT_ROW}", "alone": f", {ALONE_ROW}"}[kind]
+    for deployment in DEPLOYMENTS:
+        where = deployment.where
+        for connections in deployment.ceilings:
+            engine, bare = r[deployment.name][connections], r["bare"][connections]
             print(
                 f"sfmc execute ceiling, {connections:>3} connections{where}: bare {bare:>9,.0f} req/s  "
                 f"engine {engine:>7,.0f} req/s  ratio {engine / bare:.2f} (goal >= {GOAL_RATIO:.2f})"
@@ -520,10 +543,10 @@ def report(r: dict) -> list[str]:
                 f"| {engine:,.0f} req/s | {bare:,.0f} req/s | {engine / bare:.2f} | ≥ {GOAL_RATIO:.2f} |"
             )
     b = r["bare_latency"]
-    for split in (False, True):
-        run = r["split_latency" if split else "engine_latency"]
+    for deployment in (d for d in DEPLOYMENTS if d.latency):
+        run = r[f"{deployment.name}_latency"]
         e = run["latency"]
-        where = f", {SPLIT_ROW}" if split else ""
+        where = deployment.where
         for name, x in (("engine", e), ("bare", b)):
             print(
                 f"sfmc execute at {RATE:,}/s open loop{where}, {name:<6}: p50 {x.percentile(50):.1f} ms  "
