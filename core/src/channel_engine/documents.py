@@ -146,14 +146,21 @@ async def check_infobip_account(http: httpx.AsyncClient, account: InfobipAccount
         )
     except httpx.HTTPError as exc:
         return check | {"ok": False, "reason": f"{account.base_url} cannot be reached ({type(exc).__name__})"}
-    if response.status_code in (401, 403):
+    return judged_check(
+        check, response.status_code, "Infobip", "check the key and its account-management scope"
+    )
+
+
+def judged_check(check: dict[str, Any], status: int, service: str, refused_hint: str) -> dict[str, Any]:
+    """A `validate` check from the HTTP status a service answered a credential test with: refused
+    (401, 403, with `refused_hint` saying what to look at), another failure, or ok."""
+    if status in (401, 403):
         return check | {
             "ok": False,
-            "reason": f"Infobip refused the API key (HTTP {response.status_code}); check the key and its "
-            "account-management scope",
+            "reason": f"{service} refused the API key (HTTP {status}); {refused_hint}",
         }
-    if response.status_code >= 300:
-        return check | {"ok": False, "reason": f"Infobip answered HTTP {response.status_code}"}
+    if status >= 300:
+        return check | {"ok": False, "reason": f"{service} answered HTTP {status}"}
     return check | {"ok": True}
 
 

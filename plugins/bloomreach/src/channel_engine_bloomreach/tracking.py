@@ -24,7 +24,7 @@ import httpx
 from aiolimiter import AsyncLimiter
 
 from channel_engine import Batcher, OutboundMessage, PluginData, Report
-from channel_engine.documents import Documents
+from channel_engine.documents import Documents, judged_check
 
 from .config import Project
 from .events import event_command
@@ -97,15 +97,12 @@ class TrackingApi:
             response = await self.batch(project, [{"name": "system/time"}])
         except TrackingUnavailable as exc:
             return check | {"ok": False, "reason": str(exc)}
-        if response.status_code in (401, 403):
-            return check | {
-                "ok": False,
-                "reason": f"Bloomreach refused the API key (HTTP {response.status_code}): check the key id, "
-                "the secret and the key's Events > Set permission for this project",
-            }
-        if response.status_code >= 300:
-            return check | {"ok": False, "reason": f"Bloomreach answered HTTP {response.status_code}"}
-        return check | {"ok": True}
+        return judged_check(
+            check,
+            response.status_code,
+            "Bloomreach",
+            "check the key id, the secret and the key's Events > Set permission for this project",
+        )
 
 
 class Tracker:
