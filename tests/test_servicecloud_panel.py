@@ -9,94 +9,34 @@ from __future__ import annotations
 
 import contextlib
 import re
-import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from playwright.async_api import Page, expect
 from starlette.applications import Starlette
 from starlette.responses import HTMLResponse
-from starlette.routing import Mount, Route
+from starlette.routing import Route
 
-from channel_engine.documents import Documents
-from channel_engine.testing.harness import Harness, run_engine
 from channel_engine.testing.servers import serve_app
-from channel_engine_servicecloud.config import NAMESPACE, ORG_PREFIX, Org, WhatsAppAccount, engine_account
-from channel_engine_servicecloud.conversations import Conversation, Conversations
-from channel_engine_servicecloud.panel import FRAME_ANCESTORS_VARIABLE, NO_SENDER, panel_routes, panel_token
+from channel_engine_servicecloud.panel import FRAME_ANCESTORS_VARIABLE, NO_SENDER
+from channel_engine_servicecloud.testing.panel import (
+    END_USER,
+    SESSION,
+    ServedPanel,
+    panel_on_loopback,
+)
 
-ORG_ID = "00D5g000004XyZaEAK"
-SESSION = "0Mw5g000000AbCdCAE"
-END_USER = "385981112233"
 SENDER = "441134960000"
-PEM = "-----BEGIN PRIVATE KEY-----\nMIIBVAIBADANBgkqhkiG9w0BAQEFAASCAT4wggE6\n-----END PRIVATE KEY-----\n"
-TEMPLATE_PATH = "/whatsapp/1/message/template"
 WAIT = 10_000  # ms: how long a page condition may take to hold
 
 
-@dataclass
-class Panel:
-    harness: Harness
-    url: str  # the panel page, without Salesforce's ?id=
-    requests: list[dict[str, Any]] = field(default_factory=list)  # template requests the simulator read
-
-    def entry(self, message_id: str) -> dict[str, Any]:
-        return next(m for r in self.requests for m in r["messages"] if m["messageId"] == message_id)
-
-
 @contextlib.asynccontextmanager
-async def running(tmp_path: Path, senders: list[str]) -> AsyncIterator[Panel]:
+async def running(tmp_path: Path, senders: list[str]) -> AsyncIterator[ServedPanel]:
     """An engine whose simulator is the org's Infobip account, and the panel's routes on loopback."""
-    async with run_engine(tmp_path) as harness:
-        services = harness.engine.services
-        orgs = Documents(services, NAMESPACE, Org, "org_id", prefix=ORG_PREFIX)
-        account = WhatsAppAccount(
-            name="main",
-            api_key=harness.engine.box.derive("simulator-api-key"),
-            base_url=f"{harness.url}/simulator",
-            senders=senders,
-        )
-        org = Org(
-            org_id=ORG_ID,
-            instance_url="https://acme.my.salesforce.com",
-            consumer_key="3MVG9-panel-tests",
-            username="integration@acme.example",
-            private_key=PEM,
-            accounts=[account],
-        )
-        await orgs.put(org)
-        await services.put_account(engine_account(org, account), account.base_url, account.api_key)
-        conversations = Conversations(services)
-        await conversations.put(
-            Conversation(
-                org_id=ORG_ID,
-                end_user=END_USER,
-                sender=SENDER,
-                session_id=SESSION,
-                last_inbound_at=time.time(),
-            )
-        )
-        async with httpx.AsyncClient() as outbound:
-            app = Starlette(
-                routes=[Mount("/servicecloud", routes=panel_routes(services, orgs, conversations, outbound))]
-            )
-            async with serve_app(app) as url:
-                panel = Panel(
-                    harness, f"{url}/servicecloud/{ORG_ID}/panel/{panel_token(services, ORG_ID)}/templates"
-                )
-                endpoint = harness.simulator.endpoints[TEMPLATE_PATH]
-                parse = endpoint.parse
-
-                def recording(body: dict[str, Any]) -> Any:
-                    panel.requests.append(body)
-                    return parse(body)
-
-                endpoint.parse = recording
-                yield panel
+    async with panel_on_loopback(tmp_path, senders, session_sender=SENDER) as panel:
+        yield panel
 
 
 @contextlib.asynccontextmanager
@@ -137,7 +77,7 @@ def template_buttons(page: Page) -> Any:
 async def test_an_agent_fills_and_sends_a_template_from_the_session(tmp_path: Path, browser: Any) -> None:
     async with (
         running(tmp_path, [SENDER, "441134960001"]) as panel,
-        opened(browser, f"{panel.url}?id={SESSION}") as page,
+        opened(browser, f"{panel.page}?id={SESSION}") as page,
     ):
         await expect(page.get_by_label("Recipient")).to_have_value(END_USER, timeout=WAIT)
         await expect(page.get_by_label("Search templates")).to_be_disabled()
@@ -209,7 +149,7 @@ async def test_an_agent_fills_and_sends_a_template_from_the_session(tmp_path: Pa
 async def test_a_problem_the_engine_finds_is_shown_beside_its_field(tmp_path: Path, browser: Any) -> None:
     async with (
         running(tmp_path, [SENDER]) as panel,
-        opened(browser, panel.url, frozenset({"400 api/send"})) as page,
+        opened(browser, panel.page, frozenset({"400 api/send"})) as page,
     ):
         await expect(page.get_by_label("Recipient")).to_have_value("")  # no session: the agent types it
         await page.get_by_label("Select sender").select_option(SENDER)
@@ -233,7 +173,7 @@ async def test_a_problem_the_engine_finds_is_shown_beside_its_field(tmp_path: Pa
 
 
 async def test_an_org_without_senders_shows_why_and_disables_everything(tmp_path: Path, browser: Any) -> None:
-    async with running(tmp_path, []) as panel, opened(browser, f"{panel.url}?id={SESSION}") as page:
+    async with running(tmp_path, []) as panel, opened(browser, f"{panel.page}?id={SESSION}") as page:
         await expect(page.get_by_role("alert").first).to_have_text(NO_SENDER, timeout=WAIT)
         for label in ("Select sender", "Recipient", "Search templates"):
             await expect(page.get_by_label(label)).to_be_disabled()
@@ -250,7 +190,7 @@ async def test_only_an_allowed_origin_may_frame_the_panel(
     tmp_path: Path, browser: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async with running(tmp_path, [SENDER]) as panel:
-        src = f"{panel.url}?id={SESSION}"
+        src = f"{panel.page}?id={SESSION}"
         host = Starlette(routes=[Route("/", lambda _: HTMLResponse(FRAMING_PAGE.replace("__SRC__", src)))])
         async with serve_app(host) as lightning:  # another port: another origin
             context = await browser.new_context()

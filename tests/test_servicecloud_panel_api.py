@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,23 +17,22 @@ import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Mount, Route
+from starlette.routing import Route
 
-from channel_engine.documents import Documents
-from channel_engine.testing.harness import Harness, run_engine
 from channel_engine.testing.servers import serve_app
-from channel_engine_servicecloud.config import NAMESPACE, ORG_PREFIX, Org, WhatsAppAccount, engine_account
-from channel_engine_servicecloud.conversations import Conversation, Conversations
-from channel_engine_servicecloud.panel import FRAME_ANCESTORS_VARIABLE, NO_SENDER, panel_routes, panel_token
+from channel_engine_servicecloud.config import WhatsAppAccount
+from channel_engine_servicecloud.panel import FRAME_ANCESTORS_VARIABLE, NO_SENDER, panel_token
 from channel_engine_servicecloud.templates_api import TemplatesUnavailable, approved_templates
+from channel_engine_servicecloud.testing.panel import (
+    END_USER,
+    ORG_ID,
+    SESSION,
+    ServedPanel,
+    panel_on_loopback,
+)
 
-ORG_ID = "00D5g000004XyZaEAK"
 OTHER_ORG = "00D5g000009QwErEAK"
-SESSION = "0Mw5g000000AbCdCAE"
-END_USER = "385981112233"
 SENDERS = ["+441134960000", "441134960001"]
-PEM = "-----BEGIN PRIVATE KEY-----\nMIIBVAIBADANBgkqhkiG9w0BAQEFAASCAT4wggE6\n-----END PRIVATE KEY-----\n"
-TEMPLATE_PATH = "/whatsapp/1/message/template"
 SPRING_SALE = {
     "sender": "441134960000",
     "to": "+385 98 111 2233",
@@ -48,11 +46,8 @@ SPRING_SALE = {
 
 
 @dataclass
-class Panel:
-    harness: Harness
-    http: httpx.AsyncClient  # at the panel's base: /servicecloud/{orgId}/panel/{token}
-    app_url: str
-    requests: list[dict[str, Any]] = field(default_factory=list)  # template requests the simulator read
+class Panel(ServedPanel):
+    http: httpx.AsyncClient = field(kw_only=True)  # at the panel's base: /servicecloud/{orgId}/panel/{token}
 
     async def send(self, **changes: Any) -> httpx.Response:
         return await self.http.post("api/send", json={**SPRING_SALE, **changes})
@@ -62,65 +57,16 @@ class Panel:
         assert response.status_code == 202, response.text
         return str(response.json()["messageId"])
 
-    def entry(self, message_id: str) -> dict[str, Any]:
-        """The `messages[]` entry of the template request that carried `message_id`."""
-        return next(m for r in self.requests for m in r["messages"] if m["messageId"] == message_id)
-
-
-def org_document(harness: Harness, senders: list[str], api_key: str | None = None) -> Org:
-    account = WhatsAppAccount(
-        name="main",
-        api_key=api_key or harness.engine.box.derive("simulator-api-key"),
-        base_url=f"{harness.url}/simulator",
-        senders=senders,
-    )
-    return Org(
-        org_id=ORG_ID,
-        instance_url="https://acme.my.salesforce.com",
-        consumer_key="3MVG9-panel-tests",
-        username="integration@acme.example",
-        private_key=PEM,
-        accounts=[account],
-    )
-
 
 @contextlib.asynccontextmanager
 async def running(
     tmp_path: Path, senders: list[str] = SENDERS, api_key: str | None = None
 ) -> AsyncIterator[Panel]:
-    async with run_engine(tmp_path) as harness:
-        services = harness.engine.services
-        orgs = Documents(services, NAMESPACE, Org, "org_id", prefix=ORG_PREFIX)
-        org = org_document(harness, senders, api_key)
-        await orgs.put(org)
-        account = org.accounts[0]
-        await services.put_account(engine_account(org, account), account.base_url, account.api_key)
-        conversations = Conversations(services)
-        await conversations.put(
-            Conversation(
-                org_id=ORG_ID,
-                end_user=END_USER,
-                sender="441134960001",
-                session_id=SESSION,
-                last_inbound_at=time.time(),
-            )
-        )
-        async with httpx.AsyncClient() as outbound:
-            routes = panel_routes(services, orgs, conversations, outbound)
-            app = Starlette(routes=[Mount("/servicecloud", routes=routes)])
-            async with serve_app(app) as url:
-                base = f"{url}/servicecloud/{ORG_ID}/panel/{panel_token(services, ORG_ID)}/"
-                async with httpx.AsyncClient(base_url=base) as http:
-                    panel = Panel(harness, http, url)
-                    endpoint = harness.simulator.endpoints[TEMPLATE_PATH]
-                    parse = endpoint.parse
-
-                    def recording(body: dict[str, Any]) -> Any:
-                        panel.requests.append(body)
-                        return parse(body)
-
-                    endpoint.parse = recording
-                    yield panel
+    async with (
+        panel_on_loopback(tmp_path, senders, session_sender="441134960001", api_key=api_key) as served,
+        httpx.AsyncClient(base_url=served.base) as http,
+    ):
+        yield Panel(**vars(served), http=http)
 
 
 @pytest.fixture
