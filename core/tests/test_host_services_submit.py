@@ -1,6 +1,7 @@
-"""`HostServices.submit(messages, checked=...)`: a host that asked `check` first hands its answers over, and
-the engine judges each message by them instead of validating it again. Accepted exactly as without
-`checked`, refused without storing, and answered per message in a batch.
+"""`HostServices.submit(messages, checked=..., data=...)`: a host that asked `check` first hands its answers
+over, and the engine judges each message by them instead of validating it again. Accepted exactly as without
+`checked`, refused without storing, and answered per message in a batch. `data` is the host's own values,
+stored with accepted messages only.
 
 The engine here is a real one on a SQLite store in the test's directory, with a test channel ("pigeon")
 whose validation counts its calls; nothing is dispatched (the engine is not started), so what is stored
@@ -126,3 +127,15 @@ async def test_a_batch_with_checked_answers_per_message(services: HostServices, 
         True,
     ]
     assert pigeon.validations == 3  # once per message, by check
+
+
+async def test_data_given_with_messages_is_stored_only_with_an_accepted_one(services: HostServices) -> None:
+    lookups = services.data("lookups")
+    [accepted] = await services.submit([message("kept")], data=[lookups.entry("contact-1", b"kept", ttl=60)])
+    [refused] = await services.submit(
+        [message("refused", destination=None)], data=[lookups.entry("contact-2", b"refused")]
+    )
+
+    assert accepted.accepted and not refused.accepted
+    assert await lookups.list() == {"contact-1": b"kept"}  # nothing for the refused message
+    assert await services.message("kept") is not None

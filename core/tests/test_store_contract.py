@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from channel_engine.models import (
+    DataEntry,
     HostRef,
     MessageOptions,
     OutboundMessage,
@@ -1083,6 +1084,28 @@ async def test_of_many_concurrent_adds_exactly_one_wins(store: Store) -> None:
     assert await store.get_data("sc", "claim", now) == str(won.index(True)).encode()
 
 
+async def test_plugin_data_enqueued_with_messages_is_stored_with_them(store: Store) -> None:
+    now = time.time()
+    lookups = [
+        DataEntry("sfmc-sent", "activity|contact-1", b"m1", ttl=3600),
+        DataEntry("sfmc-sent", "k", b"m2"),
+    ]
+    await asyncio.gather(
+        store.enqueue([msg("m1")], now, lookups[:1]),
+        store.enqueue([msg("m2")], now, lookups[1:]),
+        store.enqueue([msg("m3")], now),  # joined with the others, with no data of its own
+    )
+
+    assert [await state_of(store, m) for m in ("m1", "m2", "m3")] == ["QUEUED"] * 3
+    assert await store.list_data("sfmc-sent", now) == {"activity|contact-1": b"m1", "k": b"m2"}
+    # The entry's ttl counts from the enqueue's time, as put_data's does.
+    await store.enqueue([msg("m4")], now - 100, [DataEntry("sfmc-sent", "old", b"m4", ttl=10)])
+    assert await store.get_data("sfmc-sent", "old", now) is None
+    # No message, no data: the data belongs to the messages it came with.
+    await store.enqueue([], now, [DataEntry("sfmc-sent", "alone", b"x")])
+    assert await store.get_data("sfmc-sent", "alone", now) is None
+
+
 async def test_plugin_data_survives_a_reopen(kind: StoreKind, tmp_path: Path) -> None:
     first = kind.make(tmp_path)
     await first.open()
@@ -1331,6 +1354,37 @@ async def test_sqlite_row_writes_join_across_other_row_functions_but_not_across_
     await asyncio.gather(*writes)
 
     assert calls == [("first", ["a", "c"]), ("second", ["b"]), ("plain", []), ("first", ["d"])]
+
+
+async def test_sqlite_parts_written_together_join_their_functions_runs_in_one_commit(
+    sqlite: SQLiteStore,
+) -> None:
+    calls: list[tuple[str, list[str]]] = []
+
+    def first(conn: sqlite3.Connection, names: list[str]) -> None:
+        calls.append(("first", list(names)))
+
+    def second(conn: sqlite3.Connection, names: list[str]) -> None:
+        calls.append(("second", list(names)))
+        if "bad" in names:
+            raise ValueError("bad")
+
+    commits_before = sqlite.commits
+    with sqlite.writer.hold():
+        writes = [
+            sqlite.writer.submit_rows(first, ["a"]),
+            sqlite.writer.submit_together([(first, ["b"]), (second, ["b2"])]),
+            sqlite.writer.submit_rows(second, ["c2"]),
+        ]
+    assert await asyncio.gather(*writes) == [None, None, None]
+    assert calls == [("first", ["a", "b"]), ("second", ["b2", "c2"])]
+    assert sqlite.commits - commits_before == 1
+
+    # One part failing fails its caller, though the other part's function went through.
+    calls.clear()
+    with pytest.raises(ValueError):
+        await sqlite.writer.submit_together([(first, ["d"]), (second, ["bad"])])
+    assert ("first", ["d"]) in calls
 
 
 async def test_sqlite_a_write_waits_for_another_processs_write_lock(sqlite: SQLiteStore) -> None:

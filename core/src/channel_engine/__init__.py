@@ -8,8 +8,9 @@ from .batching import Batcher
 from .channel_plugin import ChannelPlugin
 from .errors import ChannelEngineError, ConfigError, PluginError, ProviderError
 from .hookspecs import hookimpl
-from .hosting import HostApp, HostServices, PluginData
+from .hosting import HostApp, HostServices, MsgspecResponse, PluginData
 from .models import (
+    DataEntry,
     HostRef,
     MessageOptions,
     Money,
@@ -37,12 +38,14 @@ __all__ = [
     "ChannelEngineError",
     "ChannelPlugin",
     "ConfigError",
+    "DataEntry",
     "Host",
     "HostApp",
     "HostRef",
     "HostServices",
     "MessageOptions",
     "Money",
+    "MsgspecResponse",
     "OutboundMessage",
     "PluginData",
     "PluginError",

@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from .hosting import MsgspecResponse
 from .intake import MAX_BATCH, Verdict, refuses
 
 if TYPE_CHECKING:
@@ -33,14 +34,6 @@ class Envelope(msgspec.Struct):
 
 log = logging.getLogger("channel_engine.api")
 _envelope_decoder = msgspec.json.Decoder(Envelope)
-_encoder = msgspec.json.Encoder()
-
-
-class MsgspecResponse(Response):
-    media_type = "application/json"
-
-    def render(self, content: Any) -> bytes:
-        return _encoder.encode(content)
 
 
 def error(status: int, detail: str, problems: list[Any] | None = None) -> MsgspecResponse:

@@ -9,13 +9,13 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import msgspec
 
 from .metrics import Metrics
-from .models import OutboundMessage, Problem, message_decoder
+from .models import DataEntry, OutboundMessage, Problem, message_decoder
 from .plugins import Plugins
 from .problems import from_decode_error, problem
 from .store import Store
@@ -114,13 +114,17 @@ class Intake:
         return verdicts
 
     async def submit(
-        self, raws: list[Any], path: str | None = "$.messages", checked: list[list[Problem]] | None = None
+        self,
+        raws: list[Any],
+        path: str | None = "$.messages",
+        checked: list[list[Problem]] | None = None,
+        data: Sequence[DataEntry] = (),
     ) -> list[Verdict]:
         """Validate each message, store the good ones in one durable write, and say what became of each.
 
         Problem paths start at `path[i]`; with `path=None` (one message sent on its own) at `$`. `checked`:
         what `validate` found for each message (models only), when the caller has just asked it; they are
-        then not judged twice."""
+        then not judged twice. `data` is stored in the same write when any message is accepted."""
         verdicts: list[Verdict] = []
         accepted: list[OutboundMessage] = []
         for i, raw in enumerate(raws):
@@ -136,7 +140,7 @@ class Intake:
             accepted.append(message)
             verdicts.append(Verdict(index=i, id=message.id, problems=problems))
         if accepted:
-            await self.store.enqueue(accepted, self.clock())
+            await self.store.enqueue(accepted, self.clock(), data)
             self.on_accepted()
         self.metrics.accepted += len(accepted)
         self.metrics.rejected += len(raws) - len(accepted)

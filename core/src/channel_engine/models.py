@@ -235,6 +235,16 @@ class MessageView(Struct, omit_defaults=True, rename="camel"):
     timeline: list[TimelineEntry] = field(default_factory=list)
 
 
+class DataEntry(Struct, frozen=True):
+    """A plugin's value (see `PluginData`) to store together with accepted messages: `ttl` seconds from
+    the write, or for good with None."""
+
+    namespace: str
+    key: str
+    value: bytes
+    ttl: float | None = None
+
+
 class OutboxItem(Struct):
     """An event waiting to be handed to the host that owns its message."""
 

@@ -8,8 +8,10 @@ seconds (floats) passed in by the caller, which keeps the stores free of clocks 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 
 from ..models import (
+    DataEntry,
     MessageView,
     OutboundMessage,
     OutboxItem,
@@ -43,8 +45,12 @@ class Store(ABC):
     # -- the queue -------------------------------------------------------------------------------------
 
     @abstractmethod
-    async def enqueue(self, messages: list[OutboundMessage], now: float) -> None:
-        """Durably store accepted messages (each has its `id`) as QUEUED, with an ACCEPTED timeline entry.
+    async def enqueue(
+        self, messages: list[OutboundMessage], now: float, data: Sequence[DataEntry] = ()
+    ) -> None:
+        """Durably store accepted messages (each has its `id`) as QUEUED, with an ACCEPTED timeline entry,
+        and `data` (as `put_data` stores it) in the same write: a host's lookup of a message is stored
+        exactly when the message is. With no messages nothing is written.
 
         A message with `options.speed_limit` is due at `max(now, previous due of its key + interval)`, where
         the key is `speed_limit.key` (or the bulk id, else the host name) plus amount and unit; the last due

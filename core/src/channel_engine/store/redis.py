@@ -14,7 +14,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import msgspec
@@ -25,6 +26,7 @@ from redis.exceptions import RedisError, ResponseError
 
 from ..models import (
     FINAL_GROUPS,
+    DataEntry,
     MessageView,
     OutboundMessage,
     OutboxItem,
@@ -70,6 +72,13 @@ def _text(value: str | bytes | None) -> str | None:
     return value.decode() if isinstance(value, bytes) else value
 
 
+class _Put(NamedTuple):
+    """A plugin value enqueued with messages: written in the same transaction as their ENQUEUE."""
+
+    entry: DataEntry
+    now: float
+
+
 class RedisStore(Store):
     """`Store` on Redis. Each open store names its connections `channel-engine:<prefix>:<instance>`, which
     is how `recover` sees whether another process is using the same keys."""
@@ -80,7 +89,7 @@ class RedisStore(Store):
         self.instance = os.urandom(6).hex()
         self._client: aioredis.Redis | None = None
         self._scripts: dict[str, Any] = {}
-        self._enqueues: TurnBatch[tuple[Any, ...]] = TurnBatch(self._write_enqueues)
+        self._enqueues: TurnBatch[tuple[Any, ...] | _Put] = TurnBatch(self._write_enqueues)
         self.commits = 0  # writes sent to Redis (each one atomic and, with AOF always, durable)
 
     @property
@@ -153,8 +162,10 @@ class RedisStore(Store):
 
     # -- the queue -------------------------------------------------------------------------------------
 
-    async def enqueue(self, messages: list[OutboundMessage], now: float) -> None:
-        rows: list[tuple[Any, ...]] = []
+    async def enqueue(
+        self, messages: list[OutboundMessage], now: float, data: Sequence[DataEntry] = ()
+    ) -> None:
+        rows: list[tuple[Any, ...] | _Put] = []
         line = timeline_line(now, "ACCEPTED")
         for message in messages:
             if message.id is None:
@@ -177,10 +188,22 @@ class RedisStore(Store):
         if rows:
             if self._client is None:
                 raise StoreClosedError("the store is not open")
-            await self._enqueues.add(rows)
+            await self._enqueues.add(rows + [_Put(entry, now) for entry in data])
 
-    async def _write_enqueues(self, rows: list[tuple[Any, ...]]) -> None:
-        await self._run("ENQUEUE", *(arg for row in rows for arg in row))
+    async def _write_enqueues(self, items: list[tuple[Any, ...] | _Put]) -> None:
+        rows = [arg for item in items if not isinstance(item, _Put) for arg in item]
+        puts = [item for item in items if isinstance(item, _Put)]
+        if not puts:
+            await self._run("ENQUEUE", *rows)
+            return
+        self.commits += 1
+        async with self.client.pipeline(transaction=True) as pipe:
+            await self._scripts["ENQUEUE"](keys=[], args=[self.prefix, *rows], client=pipe)
+            for put in puts:
+                self._queue_put(
+                    pipe, put.entry.namespace, put.entry.key, put.entry.value, put.now, put.entry.ttl
+                )
+            await pipe.execute()
 
     async def claim(self, now: float, limit: int, lease: float) -> list[QueuedMessage]:
         if limit <= 0:
@@ -385,12 +408,15 @@ class RedisStore(Store):
         self, namespace: str, key: str, value: bytes, now: float, ttl: float | None = None
     ) -> None:
         async with self.client.pipeline(transaction=True) as pipe:
-            if ttl is None:
-                pipe.set(self._key("d", namespace, key), bytes(value))
-            else:
-                pipe.set(self._key("d", namespace, key), bytes(value), pxat=int((now + ttl) * 1000))
-            pipe.sadd(self._key("dn", namespace), key)
+            self._queue_put(pipe, namespace, key, value, now, ttl)
             await pipe.execute()
+
+    def _queue_put(
+        self, pipe: Any, namespace: str, key: str, value: bytes, now: float, ttl: float | None
+    ) -> None:
+        expiry = {} if ttl is None else {"pxat": int((now + ttl) * 1000)}
+        pipe.set(self._key("d", namespace, key), bytes(value), **expiry)
+        pipe.sadd(self._key("dn", namespace), key)
 
     async def add_data(
         self, namespace: str, key: str, value: bytes, now: float, ttl: float | None = None

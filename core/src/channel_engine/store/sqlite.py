@@ -16,7 +16,7 @@ import functools
 import os
 import sqlite3
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 import msgspec
 
 from ..models import (
+    DataEntry,
     MessageView,
     OutboundMessage,
     OutboxItem,
@@ -190,7 +191,9 @@ class SQLiteStore(Store):
 
     # -- the queue -------------------------------------------------------------------------------------
 
-    async def enqueue(self, messages: list[OutboundMessage], now: float) -> None:
+    async def enqueue(
+        self, messages: list[OutboundMessage], now: float, data: Sequence[DataEntry] = ()
+    ) -> None:
         line = timeline_line(now, "ACCEPTED")  # here, not on the writer thread, which holds the GIL for it
         rows = []
         spaced = False
@@ -218,9 +221,14 @@ class SQLiteStore(Store):
             return
         # Handed over at once: the writer joins the waiting enqueues of many requests into one insert.
         if spaced:
-            await self.writer.submit_rows(_enqueue_spaced, rows)
+            insert: Callable[[sqlite3.Connection, list[Any]], None] = _enqueue_spaced
         else:  # due now: nothing depends on which ids are new, and the primary key skips stored ones
-            await self.writer.submit_rows(_INSERT_DUE_NOW, [(*row[:6], now, now, line) for row in rows])
+            insert, rows = _INSERT_DUE_NOW, [(*row[:6], now, now, line) for row in rows]
+        if data:
+            puts = [_data_row(d.namespace, d.key, d.value, now, d.ttl) for d in data]
+            await self.writer.submit_together([(insert, rows), (_put_data, puts)])
+        else:
+            await self.writer.submit_rows(insert, rows)
 
     async def claim(self, now: float, limit: int, lease: float) -> list[QueuedMessage]:
         if limit <= 0:
@@ -309,8 +317,7 @@ class SQLiteStore(Store):
     async def put_data(
         self, namespace: str, key: str, value: bytes, now: float, ttl: float | None = None
     ) -> None:
-        expires_at = now + ttl if ttl is not None else None
-        await self.writer.submit_rows(_put_data, [(namespace, key, bytes(value), expires_at, now)])
+        await self.writer.submit_rows(_put_data, [_data_row(namespace, key, value, now, ttl)])
 
     async def add_data(
         self, namespace: str, key: str, value: bytes, now: float, ttl: float | None = None
@@ -474,6 +481,11 @@ def _get_message(conn: sqlite3.Connection, message_id: str) -> MessageView | Non
 
 def _get_accounts(conn: sqlite3.Connection) -> dict[str, bytes]:
     return {name: bytes(sealed) for name, sealed in conn.execute("SELECT name, sealed FROM accounts")}
+
+
+def _data_row(namespace: str, key: str, value: bytes, now: float, ttl: float | None) -> tuple[Any, ...]:
+    """A row for `_put_data`: the value, when it expires, and the write's time (to delete expired ones)."""
+    return (namespace, key, bytes(value), now + ttl if ttl is not None else None, now)
 
 
 def _put_data(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:

@@ -13,7 +13,8 @@ when jobs of another row function come between them (an SFMC execute enqueues a 
 lookup). So the first request of a burst starts a commit at once, the rest of the burst shares the next
 one, and the event loop keeps answering requests while the disk syncs (joining them on the event loop
 instead, at the end of its turn, made every request of a burst wait for the whole burst before its write
-even started).
+even started). One caller's rows for several row functions (`submit_together`: an execute's message and its
+lookup) are one job with one future: each part joins its function's run, all in the same transaction.
 """
 
 from __future__ import annotations
@@ -71,6 +72,15 @@ class OneStatement:
         conn.execute(self.sql, self.params(rows))
 
 
+class _Together:
+    """Queued by `submit_together`: parts that the thread takes into one batch."""
+
+    __slots__ = ("parts",)
+
+    def __init__(self, parts: list[_Job]) -> None:
+        self.parts = parts
+
+
 class _Stop:
     """Queued by `stop()`: everything queued before it is committed, then the thread ends."""
 
@@ -84,7 +94,7 @@ class GroupCommitWriter:
     def __init__(self, connect: Callable[[], sqlite3.Connection], *, max_batch: int = 2000) -> None:
         self._connect = connect
         self._max_batch = max_batch
-        self._queue: queue.SimpleQueue[_Job | _Stop] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[_Job | _Together | _Stop] = queue.SimpleQueue()
         self._gate = threading.Lock()
         self._thread: threading.Thread | None = None
         self._accepting = False
@@ -113,13 +123,26 @@ class GroupCommitWriter:
         row function writes: row jobs of different functions may run in either order."""
         return self._put(fn, rows)
 
+    def submit_together(
+        self, parts: Sequence[tuple[Callable[[sqlite3.Connection, list[Any]], None], list[Any]]]
+    ) -> asyncio.Future[None]:
+        """Queue rows for several row functions as one caller's write: every part joins its function's
+        run in the same batch, and the future resolves once their transaction is committed (with the
+        first error of any part, if one failed)."""
+        future = self._future()
+        loop = future.get_loop()
+        self._queue.put(_Together([_Job(fn, rows, future, loop) for fn, rows in parts]))
+        return future
+
     def _put(self, fn: Callable[..., Any], rows: list[Any] | None) -> asyncio.Future[Any]:
+        future = self._future()
+        self._queue.put(_Job(fn, rows, future, future.get_loop()))
+        return future
+
+    def _future(self) -> asyncio.Future[Any]:
         if not self._accepting:
             raise StoreClosedError("the store is not open")
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[Any] = loop.create_future()
-        self._queue.put(_Job(fn, rows, future, loop))
-        return future
+        return asyncio.get_running_loop().create_future()
 
     def stop(self) -> concurrent.futures.Future[None]:
         """Refuse new writes, commit the queued ones, close the connection; the future says when done."""
@@ -167,7 +190,7 @@ class GroupCommitWriter:
                     stop = first
                     break
                 with self._gate:
-                    batch = [first]
+                    batch = _jobs(first)
                     while len(batch) < self._max_batch:
                         try:
                             job = self._queue.get_nowait()
@@ -176,7 +199,7 @@ class GroupCommitWriter:
                         if isinstance(job, _Stop):
                             stop = job
                             break
-                        batch.append(job)
+                        batch += _jobs(job)
                     self._commit(conn, batch)
         finally:
             conn.close()
@@ -190,11 +213,16 @@ class GroupCommitWriter:
         else:
             outcomes = self._commit_in_savepoints(conn, groups)
         self.writes += len(batch)
+        # One entry per future: the parts of a `submit_together` job share theirs, and an error wins.
+        settled: dict[asyncio.Future[Any], tuple[_Job, Outcome]] = {}
+        for job, outcome in outcomes:
+            if outcome[1] is not None or job.future not in settled:
+                settled[job.future] = (job, outcome)
         by_loop: dict[
             asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], Any, BaseException | None]]
         ] = {}
-        for job, (result, error) in outcomes:
-            by_loop.setdefault(job.loop, []).append((job.future, result, error))
+        for future, (job, (result, error)) in settled.items():
+            by_loop.setdefault(job.loop, []).append((future, result, error))
         for loop, items in by_loop.items():
             with contextlib.suppress(RuntimeError):  # the caller's loop is closed: nobody is waiting
                 loop.call_soon_threadsafe(_resolve, items)
@@ -250,6 +278,10 @@ class GroupCommitWriter:
                     conn.execute("ROLLBACK")
             return [(job, (None, exc)) for group in groups for job in group]
         return outcomes
+
+
+def _jobs(item: _Job | _Together) -> list[_Job]:
+    return item.parts if isinstance(item, _Together) else [item]
 
 
 def _merged(batch: list[_Job]) -> list[list[_Job]]:

@@ -9,7 +9,6 @@ message id and nothing is sent twice.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any
 
@@ -17,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from channel_engine import SUCCESS_STATUS, HostServices, Problem
+from channel_engine import SUCCESS_STATUS, HostServices, MsgspecResponse, Problem
 from channel_engine.hosting import refuses
 
 from .config import BusinessUnit
@@ -34,6 +33,11 @@ def message_status(problems: list[Problem]) -> str:
     """The seeds' exact text for the first error, or `Error: <why>` where the seeds have none."""
     first = next(p for p in problems if p.severity == "error")
     return first.status or f"Error: {first.message}"
+
+
+def answer(status: str, message_id: str | None = None) -> Response:
+    """What execute returns to Journey Builder: 200 with the outArguments, whatever became of the contact."""
+    return MsgspecResponse({"messageStatus": status, "messageId": message_id or ""})
 
 
 def sent_key(activity_id: str, contact_key: str) -> str:
@@ -110,26 +114,24 @@ def activity_routes(services: HostServices, units: Units) -> list[Route]:
                 )
             message = build_message(call, unit.mid, account_name(unit.mid, chosen.name) if chosen else None)
         except DesignError as exc:
-            return JSONResponse({"messageStatus": f"Error: {exc}", "messageId": ""})
+            return answer(f"Error: {exc}")
         if chosen is not None:
             await units.use_account(unit.mid, chosen)
         problems = services.check(message)
         if refuses(problems):  # judged before anything is written: a refused contact costs no write
-            return JSONResponse({"messageStatus": message_status(problems), "messageId": ""})
+            return answer(message_status(problems))
+        # Get Reports' lookup of this message is written with it (one write, one commit), and the message
+        # is not validated a second time.
+        key = sent_key(call.activity_id, call.contact_key)
+        lookup = sent.entry(key, (message.id or "").encode(), SENT_TTL)
         try:
-            # The message and Get Reports' lookup are written at once, so they share one commit; the
-            # message is not validated a second time.
-            submitted, _ = await asyncio.gather(
-                services.submit([message], checked=[problems]),
-                sent.put(sent_key(call.activity_id, call.contact_key), (message.id or "").encode(), SENT_TTL),
-            )
+            (verdict,) = await services.submit([message], checked=[problems], data=[lookup])
         except Exception as exc:  # the engine's own fault: 5xx, which Journey Builder retries
             log.error("execute for business unit %s failed: %s: %s", unit.mid, type(exc).__name__, exc)
             return JSONResponse({"error": "the engine could not store the message; it will be retried"}, 503)
-        verdict = submitted[0]
         if not verdict.accepted:
-            return JSONResponse({"messageStatus": message_status(verdict.problems), "messageId": ""})
-        return JSONResponse({"messageStatus": SUCCESS_STATUS, "messageId": verdict.id})
+            return answer(message_status(verdict.problems))
+        return answer(SUCCESS_STATUS, verdict.id)
 
     return [
         Route("/{mid}/message/config.json", config, methods=["GET"]),
