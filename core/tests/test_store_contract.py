@@ -1048,6 +1048,20 @@ async def test_plugin_data_puts_at_once_keep_every_byte_and_the_last_value(store
     assert await store.list_data("ns", now) == values | {"k7": b"\xfflast"}
 
 
+async def test_plugin_data_reads_at_once_each_get_their_own_value(store: Store) -> None:
+    # Reads asked in one event-loop turn are one read on SQLite: each must still get its own answer.
+    now = time.time()
+    values = {f"k{i}": bytes([i, 0, 255 - i]) + b'"\\' for i in range(30)}
+    await asyncio.gather(*(store.put_data("ns", key, value, now) for key, value in values.items()))
+    await store.put_data("ns", "gone", b"expired", now - 100, ttl=10)
+    await store.put_data("other", "k1", b"not ns", now)
+
+    asked = [*values, "missing", "gone", "k3", "k1"]
+    found = await asyncio.gather(*(store.get_data("ns", key, now) for key in asked))
+
+    assert found == [*values.values(), None, None, values["k3"], values["k1"]]
+
+
 async def test_plugin_data_with_a_ttl_is_gone_once_it_expires(store: Store) -> None:
     # Redis expires by its own clock, so the times here are the wall clock's: one value set long ago
     # with a short life, one set now with a long one.
@@ -1429,6 +1443,8 @@ async def test_sqlite_writes_after_close_are_refused(sqlite: SQLiteStore) -> Non
         await sqlite.enqueue([msg("m1")], 0.0)
     with pytest.raises(StoreClosedError):
         await sqlite.stats()
+    with pytest.raises(StoreClosedError):  # joined reads hear it too, each of them
+        await asyncio.gather(sqlite.get_data("ns", "a", 0.0), sqlite.get_data("ns", "b", 0.0))
     await sqlite.open()
 
 

@@ -1,5 +1,5 @@
 """What both stores write the same way: timeline lines, speed-limit keys, the FAILED report a host is owed,
-and the batching of one event-loop turn's enqueues into one write."""
+the batching of one event-loop turn's enqueues into one write, and of its lookups into one read."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from ..models import MessageState, OutboundMessage, Report, SendOutcome, Timelin
 from ..reports import infobip_time
 
 T = TypeVar("T")
+K = TypeVar("K")
+V = TypeVar("V")
 encode = msgspec.json.encode
 STATES: tuple[str, ...] = get_args(MessageState)
 
@@ -156,3 +158,46 @@ class TurnBatch(Generic[T]):
 
         write.add_done_callback(settle)
         return done
+
+
+class TurnLookups(Generic[K, V]):
+    """Joins the lookups asked during one event-loop turn into one call of `fetch(keys)`, which answers
+    their values in the same order; each asker awaits its own value (or the call's exception)."""
+
+    def __init__(self, fetch: Callable[[list[K]], Awaitable[list[V]]]) -> None:
+        self._fetch = fetch
+        self._pending: tuple[list[K], list[asyncio.Future[V]]] | None = None
+
+    async def get(self, key: K) -> V:
+        loop = asyncio.get_running_loop()
+        if self._pending is None:
+            self._pending = ([], [])
+            loop.call_soon(self._flush)
+        future: asyncio.Future[V] = loop.create_future()
+        self._pending[0].append(key)
+        self._pending[1].append(future)
+        return await future
+
+    def _flush(self) -> None:
+        if self._pending is None:
+            return
+        keys, futures = self._pending
+        self._pending = None
+
+        def settle(done: asyncio.Future[list[V]]) -> None:
+            error = asyncio.CancelledError() if done.cancelled() else done.exception()
+            values = [] if error is not None else done.result()
+            for i, future in enumerate(futures):
+                if future.done():  # its asker was cancelled
+                    continue
+                if error is not None:
+                    future.set_exception(error)
+                else:
+                    future.set_result(values[i])
+
+        try:
+            asyncio.ensure_future(self._fetch(keys)).add_done_callback(settle)
+        except Exception as exc:  # e.g. the store closed: every asker hears it
+            failed = asyncio.get_running_loop().create_future()
+            failed.set_exception(exc)
+            settle(failed)
