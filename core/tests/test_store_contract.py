@@ -1346,16 +1346,24 @@ async def test_sqlite_joined_row_writes_that_break_are_run_again_one_by_one(sqli
     assert sqlite.commits - commits_before == 1
 
 
+def recording(
+    calls: list[tuple[str, list[str]]], name: str, fails_on: str | None = None
+) -> Callable[[sqlite3.Connection, list[str]], None]:
+    """A row function that records each call's rows under `name` (and raises for a row `fails_on`)."""
+
+    def row_function(conn: sqlite3.Connection, rows: list[str]) -> None:
+        calls.append((name, list(rows)))
+        if fails_on in rows:
+            raise ValueError(fails_on)
+
+    return row_function
+
+
 async def test_sqlite_row_writes_join_across_other_row_functions_but_not_across_other_writes(
     sqlite: SQLiteStore,
 ) -> None:
     calls: list[tuple[str, list[str]]] = []
-
-    def first(conn: sqlite3.Connection, names: list[str]) -> None:
-        calls.append(("first", list(names)))
-
-    def second(conn: sqlite3.Connection, names: list[str]) -> None:
-        calls.append(("second", list(names)))
+    first, second = recording(calls, "first"), recording(calls, "second")
 
     with sqlite.writer.hold():
         writes = [
@@ -1374,14 +1382,7 @@ async def test_sqlite_parts_written_together_join_their_functions_runs_in_one_co
     sqlite: SQLiteStore,
 ) -> None:
     calls: list[tuple[str, list[str]]] = []
-
-    def first(conn: sqlite3.Connection, names: list[str]) -> None:
-        calls.append(("first", list(names)))
-
-    def second(conn: sqlite3.Connection, names: list[str]) -> None:
-        calls.append(("second", list(names)))
-        if "bad" in names:
-            raise ValueError("bad")
+    first, second = recording(calls, "first"), recording(calls, "second", fails_on="bad")
 
     commits_before = sqlite.commits
     with sqlite.writer.hold():
