@@ -117,52 +117,10 @@ def stats_by_state(counts: dict[str, int], outbox: int) -> dict[str, int]:
     return out
 
 
-class TurnBatch(Generic[T]):
-    """Joins everything added during one event-loop turn into one call of `flush`; every adder awaits
-    that call. Many small concurrent requests then cost the store one write, not one each."""
-
-    def __init__(self, flush: Callable[[list[T]], Awaitable[None]]) -> None:
-        self._flush = flush
-        self._pending: tuple[list[T], asyncio.Future[None]] | None = None
-
-    async def add(self, items: list[T]) -> None:
-        pending = self._pending
-        if pending is None:
-            loop = asyncio.get_running_loop()
-            pending = self._pending = ([], loop.create_future())
-            loop.call_soon(self.flush_now)
-        pending[0].extend(items)
-        await asyncio.shield(pending[1])
-
-    def flush_now(self) -> asyncio.Future[None] | None:
-        """Start the write of what was added so far (at the end of the turn, or at close); returns the
-        future its adders wait on, None when nothing was waiting."""
-        if self._pending is None:
-            return None
-        items, done = self._pending
-        self._pending = None
-        try:
-            write = asyncio.ensure_future(self._flush(items))
-        except Exception as exc:
-            done.set_exception(exc)
-            return done
-
-        def settle(result: asyncio.Future[None]) -> None:
-            if done.done():
-                return
-            error = result.exception()
-            if error is not None:
-                done.set_exception(error)
-            else:
-                done.set_result(None)
-
-        write.add_done_callback(settle)
-        return done
-
-
 class TurnLookups(Generic[K, V]):
     """Joins the lookups asked during one event-loop turn into one call of `fetch(keys)`, which answers
-    their values in the same order; each asker awaits its own value (or the call's exception)."""
+    their values in the same order; each asker awaits its own value (or the call's exception). An asker
+    that is cancelled leaves the call running for the others."""
 
     def __init__(self, fetch: Callable[[list[K]], Awaitable[list[V]]]) -> None:
         self._fetch = fetch
@@ -172,15 +130,17 @@ class TurnLookups(Generic[K, V]):
         loop = asyncio.get_running_loop()
         if self._pending is None:
             self._pending = ([], [])
-            loop.call_soon(self._flush)
+            loop.call_soon(self.flush_now)
         future: asyncio.Future[V] = loop.create_future()
         self._pending[0].append(key)
         self._pending[1].append(future)
         return await future
 
-    def _flush(self) -> None:
+    def flush_now(self) -> asyncio.Future[list[V]] | None:
+        """Start the call for what was asked so far (at the end of the turn, or at close); returns it, or
+        None when nothing was waiting."""
         if self._pending is None:
-            return
+            return None
         keys, futures = self._pending
         self._pending = None
 
@@ -196,8 +156,29 @@ class TurnLookups(Generic[K, V]):
                     future.set_result(values[i])
 
         try:
-            asyncio.ensure_future(self._fetch(keys)).add_done_callback(settle)
+            call = asyncio.ensure_future(self._fetch(keys))
         except Exception as exc:  # e.g. the store closed: every asker hears it
-            failed = asyncio.get_running_loop().create_future()
-            failed.set_exception(exc)
-            settle(failed)
+            call = asyncio.get_running_loop().create_future()
+            call.set_exception(exc)
+        call.add_done_callback(settle)
+        return call
+
+
+class TurnBatch(Generic[T]):
+    """Joins everything added during one event-loop turn into one call of `flush`; every adder awaits
+    that call. Many small concurrent requests then cost the store one write, not one each."""
+
+    def __init__(self, flush: Callable[[list[T]], Awaitable[None]]) -> None:
+        async def write(batches: list[list[T]]) -> list[None]:
+            await flush([item for batch in batches for item in batch])
+            return [None] * len(batches)
+
+        self._turns: TurnLookups[list[T], None] = TurnLookups(write)
+
+    async def add(self, items: list[T]) -> None:
+        await self._turns.get(items)
+
+    def flush_now(self) -> asyncio.Future[list[None]] | None:
+        """Start the write of what was added so far (at the end of the turn, or at close); returns it,
+        None when nothing was waiting."""
+        return self._turns.flush_now()
