@@ -28,7 +28,7 @@ from .metrics import Metrics
 from .models import Report, WebhookUrls
 from .plugins import Plugins, get_plugin_manager
 from .provider import Accounts, ProviderClient, load_accounts, make_account
-from .routing import SegmentRouter
+from .routing import EngineApp, SegmentRouter
 from .secret_box import SecretBox
 from .store import Store
 from .webhooks import WebhookAuth, webhook_routes
@@ -241,7 +241,7 @@ def create_app(engine: Engine) -> Starlette:
         *webhook_routes(engine.auth, lambda: set(engine.plugins.channels), engine.normalize, engine.record),
     ]
     routes += [Mount(prefix, routes=host.routes) for prefix, host in engine.host_apps.items()]
-    app = Starlette(lifespan=lifespan)
+    app = EngineApp(lifespan=lifespan)
     app.router = SegmentRouter(routes, lifespan=lifespan)
     app.state.engine = engine
 
