@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
-from starlette.routing import Mount, Route, Router
+from starlette.routing import Host, Mount, Route, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from channel_engine.routing import EngineApp, SegmentRouter, first_segment
@@ -235,3 +235,40 @@ async def test_engine_app_with_middleware_takes_the_stack_for_everything() -> No
 
     assert all(a[2] is not None and a[2].endswith("app") for a in answers if a[0] == 200)
     assert len(calls) == len(LANE_REQUESTS)
+
+
+async def test_engine_app_keeps_answers_only_while_they_hold() -> None:
+    """The way to an endpoint is kept per method and path: a route added later, in a mount or at the top,
+    is found all the same; with a Host route the Host header decides, as in Starlette."""
+    mount = Mount("/sfmc", routes=[Route("/{mid}/who", who, name="who")])
+    app = EngineApp()
+    app.router = SegmentRouter([Route("/late/{id}", answer("late"))])
+    app.router.owner = app  # type: ignore[attr-defined]
+    app.router.routes.append(mount)
+    async with serve_app(app) as url, httpx.AsyncClient(base_url=url) as client:
+        first = [(await client.get(path)).status_code for path in ("/sfmc/1/thing", "/sfmc/1/who")]
+        mount.routes.insert(0, Route("/{mid}/thing", answer("thing")))
+        app.router.routes.insert(0, Route("/sfmc/1/who", answer("shadowing")))
+        later = [(await client.get(path)).text for path in ("/sfmc/1/thing", "/sfmc/1/who")]
+    assert first == [404, 200]
+    assert later == ["thing {'mid': '1'}", "shadowing {}"]
+
+    def hosted(app_class: type[Starlette]) -> Starlette:
+        app = app_class()
+        app.router = SegmentRouter(
+            [
+                Host("api.example", app=Router([Route("/x", answer("api host"))])),
+                Route("/x", answer("any host")),
+            ]
+        )
+        return app
+
+    async def by_host(app: Starlette) -> list[str]:
+        async with serve_app(app) as url, httpx.AsyncClient(base_url=url) as client:
+            return [(await client.get("/x", headers={"host": h})).text for h in ("b", "api.example", "b")]
+
+    assert (
+        await by_host(hosted(EngineApp))
+        == await by_host(hosted(Starlette))
+        == ["any host {}", "api host {}", "any host {}"]
+    )
