@@ -153,9 +153,12 @@ class RedisStore(Store):
         if client is not None:
             await client.aclose()
 
-    async def _run(self, script: str, *args: Any) -> Any:
+    async def _run(self, script: str, *args: Any, client: Any = None) -> Any:
+        """Run one of our scripts; with `client` a transaction's pipeline, queued in it (one commit)."""
         self.commits += 1
-        return await self._scripts[script](keys=[], args=[self.prefix, *args], client=self.client)
+        # Not `client or self.client`: a pipeline with nothing queued yet is falsy (its length is 0).
+        runner = self.client if client is None else client
+        return await self._scripts[script](keys=[], args=[self.prefix, *args], client=runner)
 
     def _key(self, *parts: str) -> str:
         return ":".join((self.prefix, *parts))
@@ -196,9 +199,8 @@ class RedisStore(Store):
         if not puts:
             await self._run("ENQUEUE", *rows)
             return
-        self.commits += 1
         async with self.client.pipeline(transaction=True) as pipe:
-            await self._scripts["ENQUEUE"](keys=[], args=[self.prefix, *rows], client=pipe)
+            await self._run("ENQUEUE", *rows, client=pipe)
             for put in puts:
                 self._queue_put(
                     pipe, put.entry.namespace, put.entry.key, put.entry.value, put.now, put.entry.ttl
