@@ -14,7 +14,8 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -1120,6 +1121,14 @@ async def test_plugin_data_enqueued_with_messages_is_stored_with_them(store: Sto
     assert await store.get_data("sfmc-sent", "alone", now) is None
 
 
+async def test_plugin_data_enqueued_with_a_message_is_one_commit_with_it(store: Store) -> None:
+    commits_before = store.commits  # type: ignore[attr-defined]
+
+    await store.enqueue([msg("m1")], time.time(), [DataEntry("sfmc-sent", "activity|contact-1", b"m1")])
+
+    assert store.commits - commits_before == 1  # type: ignore[attr-defined]
+
+
 async def test_plugin_data_survives_a_reopen(kind: StoreKind, tmp_path: Path) -> None:
     first = kind.make(tmp_path)
     await first.open()
@@ -1497,6 +1506,31 @@ async def test_redis_loses_nothing_acknowledged_when_redis_is_killed(own_redis: 
         assert await again.record_reports([report("s1")], 6.0) == []  # still known: a replay
     finally:
         await again.close()
+
+
+async def test_redis_an_enqueue_and_its_plugin_data_are_one_multi_exec(own_redis: RedisServer) -> None:
+    store = RedisStore(own_redis.url)
+    await store.open()
+
+    async def commands_run_by(write: Awaitable[None]) -> Counter[str]:
+        await store.client.config_resetstat()
+        await write
+        stats = await store.client.info("commandstats")
+        return Counter({name.removeprefix("cmdstat_"): stat["calls"] for name, stat in stats.items()})
+
+    try:
+        await store.enqueue([msg("m0")], time.time())  # loads the script
+        alone = await commands_run_by(store.enqueue([msg("m1")], time.time()))
+        lookup = DataEntry("sfmc-sent", "activity|contact-2", b"m2")
+        with_data = await commands_run_by(store.enqueue([msg("m2")], time.time(), [lookup]))
+    finally:
+        await store.close()
+
+    # The same script stores the message; the lookup's SET and SADD go with it inside one MULTI ... EXEC,
+    # which Redis applies together or, when the connection dies before EXEC, not at all.
+    # (redis-py asks SCRIPT EXISTS before a pipeline that runs a script: a read, outside the transaction.)
+    assert with_data - alone - Counter({"script|exists": 1}) == Counter(multi=1, exec=1, set=1, sadd=1)
+    assert alone - with_data == Counter()
 
 
 async def test_redis_warns_when_it_could_lose_acknowledged_writes(
