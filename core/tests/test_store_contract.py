@@ -1411,6 +1411,55 @@ async def test_sqlite_parts_written_together_join_their_functions_runs_in_one_co
     assert ("first", ["d"]) in calls
 
 
+async def test_sqlite_a_caller_whose_part_fails_keeps_none_of_its_parts(sqlite: SQLiteStore) -> None:
+    def put_names(conn: sqlite3.Connection, names: list[str]) -> None:
+        for name in names:
+            if name == "bad":
+                raise ValueError("no account may be called bad")
+            conn.execute("INSERT INTO accounts (name, sealed) VALUES (?, x'00')", (name,))
+
+    def put_keys(conn: sqlite3.Connection, keys: list[str]) -> None:
+        conn.executemany(
+            "INSERT INTO plugin_data (namespace, key, value) VALUES ('t', ?, x'01')", [(k,) for k in keys]
+        )
+
+    with sqlite.writer.hold():  # one batch: the failure rolls it back, and it runs again caller by caller
+        writes = [
+            sqlite.writer.submit_together([(put_keys, ["lost"]), (put_names, ["bad"])]),
+            sqlite.writer.submit_together([(put_keys, ["kept"]), (put_names, ["good"])]),
+            sqlite.writer.submit(lambda conn: conn.execute("SELECT count(*) FROM accounts").fetchone()[0]),
+        ]
+    results = await asyncio.gather(*writes, return_exceptions=True)
+
+    assert isinstance(results[0], ValueError) and results[1:] == [None, 1]
+    assert await sqlite.list_data("t", 0.0) == {"kept": b"\x01"}
+    assert await sqlite.get_accounts() == {"good": b"\x00"}
+
+
+async def test_sqlite_a_batch_that_raises_nothing_runs_without_savepoints(sqlite: SQLiteStore) -> None:
+    statements: list[str] = []
+    await sqlite.writer.submit(lambda conn: conn.set_trace_callback(statements.append))
+    statements.clear()  # the COMMIT of the write that set the callback
+    try:
+        with sqlite.writer.hold():  # enqueues, plugin data and plain writes in one transaction
+            writes = [
+                asyncio.ensure_future(sqlite.enqueue([msg("m1")], 0.0, [DataEntry("t", "k1", b"1")])),
+                asyncio.ensure_future(sqlite.put_account("main", b"sealed")),
+                asyncio.ensure_future(sqlite.enqueue([msg("m2")], 0.0)),
+                asyncio.ensure_future(sqlite.claim(1.0, 10, 30.0)),
+            ]
+            while sqlite.writer.backlog < 3:  # the thread may hold the first already
+                await asyncio.sleep(0)
+        results = await asyncio.gather(*writes)
+        seen = list(statements)
+    finally:
+        await sqlite.writer.submit(lambda conn: conn.set_trace_callback(None))
+
+    assert len(results[3]) == 2  # the claim saw both messages: one transaction, in the order handed over
+    assert seen[0] == "BEGIN IMMEDIATE" and seen[-1] == "COMMIT" and seen.count("COMMIT") == 1
+    assert not [s for s in seen if s.startswith(("SAVEPOINT", "RELEASE", "ROLLBACK"))], seen
+
+
 async def test_sqlite_a_write_waits_for_another_processs_write_lock(sqlite: SQLiteStore) -> None:
     other = sqlite3.connect(sqlite.path, isolation_level=None)  # another process's connection, in effect
     try:

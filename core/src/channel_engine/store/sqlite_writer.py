@@ -1,11 +1,14 @@
 """Group commit: one thread runs every write, many callers' writes to one transaction and one fsync.
 
 A caller hands over a function of the connection and awaits its result. The thread takes whatever is
-waiting, runs each function inside its own SAVEPOINT (a function that raises rolls back only its own
-changes, and its caller gets the exception), commits once, and only then resolves the callers' futures:
-a result means the write is durable. While one commit syncs, the next callers queue up and share the next.
-A batch of row functions only (or of one function) first runs without savepoints, which cost a GIL
-hand-off each, and in savepoints only when something in it raised.
+waiting, runs it all in one transaction, commits once, and only then resolves the callers' futures: a
+result means the write is durable. While one commit syncs, the next callers queue up and share the next.
+When a function raises, the transaction is rolled back and the batch runs again with each caller's write in
+its own SAVEPOINT, so the write that raised rolls back only its own changes and its caller alone gets the
+exception. Savepoints are not used otherwise: each costs two more statements, and every statement hands the
+GIL to the event loop and waits to get it back (in an engine that also sends, savepoints took about 6% of
+the writer's time). So a function may run twice, and must depend on nothing but the database and its
+arguments, which it leaves unchanged.
 
 Rows for one function (`submit_rows`: each intake request's messages, each plugin put) are handed over at
 once and merged on the thread: the waiting jobs of one function become one call over all their rows, also
@@ -112,7 +115,8 @@ class GroupCommitWriter:
         return ready
 
     def submit(self, fn: Callable[[sqlite3.Connection], T]) -> asyncio.Future[T]:
-        """Queue `fn` for the next transaction; the future resolves once that transaction is committed."""
+        """Queue `fn` for the next transaction; the future resolves once that transaction is committed.
+        `fn` runs again when another write of its transaction raised (see the module's docstring)."""
         return self._put(fn, None)
 
     def submit_rows(
@@ -207,11 +211,7 @@ class GroupCommitWriter:
                 stop.done.set_result(None)
 
     def _commit(self, conn: sqlite3.Connection, batch: list[_Job]) -> None:
-        groups = _merged(batch)
-        if len(groups) == 1 or all(job.rows is not None for job in batch):
-            outcomes = self._commit_at_once(conn, groups)
-        else:
-            outcomes = self._commit_in_savepoints(conn, groups)
+        outcomes = self._commit_at_once(conn, _merged(batch))
         self.writes += len(batch)
         # One entry per future: the parts of a `submit_together` job share theirs, and an error wins.
         settled: dict[asyncio.Future[Any], tuple[_Job, Outcome]] = {}
@@ -228,11 +228,10 @@ class GroupCommitWriter:
                 loop.call_soon_threadsafe(_resolve, items)
 
     def _commit_at_once(self, conn: sqlite3.Connection, groups: list[list[_Job]]) -> list[JobOutcome]:
-        """One group, or row functions' groups only, in one transaction without savepoints. Every statement
-        hands the GIL over and back, and under load that hand-off is what a commit costs; a lone
-        `OneStatement` group runs as its own transaction, without BEGIN and COMMIT, so it hands the GIL
-        over once. When anything raises, all of it rolls back and each job runs again on its own, in a
-        savepoint, so a failure is only its own job's (row functions only write, so a second run is safe)."""
+        """The groups in one transaction without savepoints; a lone `OneStatement` group runs as its own
+        transaction, without BEGIN and COMMIT, so it hands the GIL over once. When anything raises, all of
+        it rolls back and each job runs again on its own, in a savepoint, so a failure is only its own
+        job's."""
         outcomes: list[JobOutcome] = []
         fn = groups[0][0].fn
         try:
@@ -252,36 +251,41 @@ class GroupCommitWriter:
             jobs = [job for group in groups for job in group]
             if len(jobs) == 1:
                 return [(jobs[0], (None, exc))]
-            return self._commit_in_savepoints(conn, [[job] for job in jobs])  # find the ones that broke
+            return self._commit_in_savepoints(conn, _by_caller(jobs))  # find the ones that broke
         self.commits += 1
         return outcomes
 
-    def _commit_in_savepoints(self, conn: sqlite3.Connection, groups: list[list[_Job]]) -> list[JobOutcome]:
-        """The groups in one transaction, each in a savepoint: a group that raises rolls back alone, and a
-        joined group that raises runs again job by job."""
+    def _commit_in_savepoints(self, conn: sqlite3.Connection, callers: list[list[_Job]]) -> list[JobOutcome]:
+        """Each caller's jobs in a savepoint of one transaction: a caller whose write raises has all of it
+        rolled back (both parts of an SFMC execute's write), and the others' are committed."""
         outcomes: list[JobOutcome] = []
         try:
             execute_when_unlocked(conn, "BEGIN IMMEDIATE", BUSY_WAIT)
-            for group in groups:
-                outcome = _in_savepoint(conn, lambda group=group: _run_group(conn, group))
-                if outcome[1] is None or len(group) == 1:
-                    outcomes += [(job, outcome) for job in group]
-                else:  # one of the joined jobs broke the call: each one again on its own
-                    outcomes += [
-                        (job, _in_savepoint(conn, lambda job=job: _run_job(conn, job))) for job in group
-                    ]
+            for jobs in callers:
+                outcome = _in_savepoint(conn, lambda jobs=jobs: _run_jobs(conn, jobs))
+                outcomes += [(job, outcome) for job in jobs]
             conn.execute("COMMIT")
             self.commits += 1
         except Exception as exc:  # the transaction itself failed: nobody's write is durable
             if conn.in_transaction:
                 with contextlib.suppress(sqlite3.Error):
                     conn.execute("ROLLBACK")
-            return [(job, (None, exc)) for group in groups for job in group]
+            return [(job, (None, exc)) for jobs in callers for job in jobs]
         return outcomes
 
 
 def _jobs(item: _Job | _Together) -> list[_Job]:
     return item.parts if isinstance(item, _Together) else [item]
+
+
+def _by_caller(jobs: list[_Job]) -> list[list[_Job]]:
+    """The jobs of each caller (the parts of a `submit_together` share its future), callers in the order
+    they came. Only row jobs have parts, and row functions commute, so a part may move ahead of another
+    caller's job."""
+    callers: dict[asyncio.Future[Any], list[_Job]] = {}
+    for job in jobs:
+        callers.setdefault(job.future, []).append(job)
+    return list(callers.values())
 
 
 def _merged(batch: list[_Job]) -> list[list[_Job]]:
@@ -305,6 +309,13 @@ def _merged(batch: list[_Job]) -> list[list[_Job]]:
 
 def _run_job(conn: sqlite3.Connection, job: _Job) -> Any:
     return job.fn(conn) if job.rows is None else job.fn(conn, job.rows)
+
+
+def _run_jobs(conn: sqlite3.Connection, jobs: list[_Job]) -> Any:
+    """One caller's jobs (one job, or the parts of a `submit_together`), each on its own rows."""
+    for job in jobs:
+        result = _run_job(conn, job)
+    return result
 
 
 def _run_group(conn: sqlite3.Connection, group: list[_Job]) -> Any:
