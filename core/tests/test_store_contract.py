@@ -1411,18 +1411,22 @@ async def test_sqlite_parts_written_together_join_their_functions_runs_in_one_co
     assert ("first", ["d"]) in calls
 
 
+def put_names(conn: sqlite3.Connection, names: list[str]) -> None:
+    """A row function writing accounts; it raises on the name "bad"."""
+    for name in names:
+        if name == "bad":
+            raise ValueError("no account may be called bad")
+        conn.execute("INSERT INTO accounts (name, sealed) VALUES (?, x'00')", (name,))
+
+
+def put_keys(conn: sqlite3.Connection, keys: list[str]) -> None:
+    """A row function writing plugin data in namespace "t"."""
+    conn.executemany(
+        "INSERT INTO plugin_data (namespace, key, value) VALUES ('t', ?, x'01')", [(k,) for k in keys]
+    )
+
+
 async def test_sqlite_a_caller_whose_part_fails_keeps_none_of_its_parts(sqlite: SQLiteStore) -> None:
-    def put_names(conn: sqlite3.Connection, names: list[str]) -> None:
-        for name in names:
-            if name == "bad":
-                raise ValueError("no account may be called bad")
-            conn.execute("INSERT INTO accounts (name, sealed) VALUES (?, x'00')", (name,))
-
-    def put_keys(conn: sqlite3.Connection, keys: list[str]) -> None:
-        conn.executemany(
-            "INSERT INTO plugin_data (namespace, key, value) VALUES ('t', ?, x'01')", [(k,) for k in keys]
-        )
-
     with sqlite.writer.hold():  # one batch: the failure rolls it back, and it runs again caller by caller
         writes = [
             sqlite.writer.submit_together([(put_keys, ["lost"]), (put_names, ["bad"])]),
@@ -1609,17 +1613,6 @@ async def test_redis_url_names_the_key_prefix_and_hides_the_password() -> None:
 async def test_sqlite_each_joined_row_write_gets_its_own_outcome_when_row_functions_interleave(
     sqlite: SQLiteStore,
 ) -> None:
-    def put_names(conn: sqlite3.Connection, names: list[str]) -> None:
-        for name in names:
-            if name == "bad":
-                raise ValueError("no account may be called bad")
-            conn.execute("INSERT INTO accounts (name, sealed) VALUES (?, x'00')", (name,))
-
-    def put_keys(conn: sqlite3.Connection, keys: list[str]) -> None:
-        conn.executemany(
-            "INSERT INTO plugin_data (namespace, key, value) VALUES ('t', ?, x'01')", [(k,) for k in keys]
-        )
-
     with sqlite.writer.hold():  # joined as [a, bad] and [x, y]: the outcomes must still reach their callers
         writes = [
             sqlite.writer.submit_rows(put_names, ["a"]),
