@@ -1480,6 +1480,39 @@ async def test_sqlite_a_write_waits_for_another_processs_write_lock(sqlite: SQLi
     assert await sqlite.get_message("m1") is not None
 
 
+async def test_sqlite_writes_that_cannot_begin_all_fail_after_one_wait(
+    sqlite: SQLiteStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from channel_engine.store import sqlite_writer
+
+    waits: list[str] = []
+    real_wait = sqlite_writer.execute_when_unlocked
+
+    def counted(conn: sqlite3.Connection, statement: str, *args: object) -> None:
+        waits.append(statement)
+        real_wait(conn, statement, *args)
+
+    monkeypatch.setattr(sqlite_writer, "BUSY_WAIT", 0.05)
+    monkeypatch.setattr(sqlite_writer, "execute_when_unlocked", counted)
+    other = sqlite3.connect(sqlite.path, isolation_level=None)  # another process's connection, in effect
+    try:
+        other.execute("BEGIN IMMEDIATE")  # holds the write lock past the writer's wait
+        with sqlite.writer.hold():  # plain writes and an enqueue with data in one batch
+            writes = [
+                asyncio.ensure_future(sqlite.put_account("main", b"sealed")),
+                asyncio.ensure_future(sqlite.enqueue([msg("m1")], 0.0, [DataEntry("t", "k1", b"1")])),
+                asyncio.ensure_future(sqlite.claim(1.0, 10, 30.0)),
+            ]
+            while sqlite.writer.backlog < 2:  # the thread may hold the first already
+                await asyncio.sleep(0)
+        results = await asyncio.gather(*writes, return_exceptions=True)
+    finally:
+        other.close()
+
+    assert [type(r) for r in results] == [sqlite3.OperationalError] * 3
+    assert waits == ["BEGIN IMMEDIATE"]  # not again, caller by caller
+
+
 def test_sqlite_begin_gives_up_after_its_wait(tmp_path: Path) -> None:
     from channel_engine.store.sqlite_schema import execute_when_unlocked
 

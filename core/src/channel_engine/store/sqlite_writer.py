@@ -229,17 +229,23 @@ class GroupCommitWriter:
 
     def _commit_at_once(self, conn: sqlite3.Connection, groups: list[list[_Job]]) -> list[JobOutcome]:
         """The groups in one transaction without savepoints; a lone `OneStatement` group runs as its own
-        transaction, without BEGIN and COMMIT, so it hands the GIL over once. When anything raises, all of
-        it rolls back and each job runs again on its own, in a savepoint, so a failure is only its own
-        job's."""
-        outcomes: list[JobOutcome] = []
+        transaction, without BEGIN and COMMIT, so it hands the GIL over once. When a write raises, all of
+        it rolls back and each caller's write runs again in a savepoint of its own, so a failure is only
+        that caller's. When the transaction cannot begin (another process held the write lock for all of
+        `BUSY_WAIT`), every write fails at once: beginning again would only wait as long again."""
         fn = groups[0][0].fn
+        lone = len(groups) == 1 and isinstance(fn, OneStatement)
+        if not lone:
+            try:
+                execute_when_unlocked(conn, "BEGIN IMMEDIATE", BUSY_WAIT)
+            except Exception as exc:
+                return [(job, (None, exc)) for group in groups for job in group]
+        outcomes: list[JobOutcome] = []
         try:
-            if len(groups) == 1 and isinstance(fn, OneStatement):
+            if lone:
                 execute_when_unlocked(conn, fn.sql, BUSY_WAIT, fn.params(_rows_of(groups[0])))
                 outcomes = [(job, (None, None)) for job in groups[0]]
             else:
-                execute_when_unlocked(conn, "BEGIN IMMEDIATE", BUSY_WAIT)
                 for group in groups:
                     result = _run_group(conn, group)
                     outcomes += [(job, (result, None)) for job in group]
