@@ -414,19 +414,26 @@ class RedisStore(Store):
             await pipe.execute()
 
     def _queue_put(
-        self, pipe: Any, namespace: str, key: str, value: bytes, now: float, ttl: float | None
+        self,
+        pipe: Any,
+        namespace: str,
+        key: str,
+        value: bytes,
+        now: float,
+        ttl: float | None,
+        *,
+        only_new: bool = False,
     ) -> None:
+        """Queue a value's SET (NX with `only_new`: only where no live value is) and its key's SADD."""
         expiry = {} if ttl is None else {"pxat": int((now + ttl) * 1000)}
-        pipe.set(self._key("d", namespace, key), bytes(value), **expiry)
+        pipe.set(self._key("d", namespace, key), bytes(value), nx=only_new, **expiry)
         pipe.sadd(self._key("dn", namespace), key)
 
     async def add_data(
         self, namespace: str, key: str, value: bytes, now: float, ttl: float | None = None
     ) -> bool:
-        expiry = {} if ttl is None else {"pxat": int((now + ttl) * 1000)}
         async with self.client.pipeline(transaction=True) as pipe:
-            pipe.set(self._key("d", namespace, key), bytes(value), nx=True, **expiry)
-            pipe.sadd(self._key("dn", namespace), key)
+            self._queue_put(pipe, namespace, key, value, now, ttl, only_new=True)
             stored, _ = await pipe.execute()
         return bool(stored)
 

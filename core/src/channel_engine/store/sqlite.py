@@ -332,8 +332,7 @@ class SQLiteStore(Store):
     async def add_data(
         self, namespace: str, key: str, value: bytes, now: float, ttl: float | None = None
     ) -> bool:
-        expires_at = now + ttl if ttl is not None else None
-        return await self._write(_add_data, (namespace, key, bytes(value), expires_at), now)
+        return await self._write(_add_data, _data_row(namespace, key, value, now, ttl)[:4], now)
 
     async def get_data(self, namespace: str, key: str, now: float) -> bytes | None:
         # The reads of one event-loop turn are one job of the reader thread: a report handed to a host
