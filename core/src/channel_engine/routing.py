@@ -119,13 +119,10 @@ class SegmentRouter(Router):
         routes, added = self._candidates(scope), {}
         lists: list[list[BaseRoute]] = [self.routes]
         while True:
-            current = {**scope, **added} if added else scope
-            for route in routes:
-                match, child_scope = route.matches(current)
-                if match is Match.FULL:
-                    break
-            else:
+            matched = _first_full_match(routes, {**scope, **added} if added else scope)
+            if matched is None:
                 return _Found(None, {}, lists)
+            route, child_scope = matched
             added.update(child_scope)
             if isinstance(route, Mount) and _routes_alone(route.app):
                 routes = route.routes
@@ -136,16 +133,24 @@ class SegmentRouter(Router):
                 return _Found(None, {}, lists)
 
     async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            for route in self._candidates(scope):
-                match, child_scope = route.matches(scope)
-                if match is Match.FULL:
-                    scope.setdefault("router", self)
-                    scope["route"] = route
-                    scope.update(child_scope)
-                    await route.handle(scope, receive, send)
-                    return
-        await super().app(scope, receive, send)
+        matched = _first_full_match(self._candidates(scope), scope) if scope["type"] == "http" else None
+        if matched is None:  # a partial match (405), a redirect or a 404: Starlette's own handling
+            await super().app(scope, receive, send)
+            return
+        route, child_scope = matched
+        scope.setdefault("router", self)
+        scope["route"] = route
+        scope.update(child_scope)
+        await route.handle(scope, receive, send)
+
+
+def _first_full_match(routes: list[BaseRoute], scope: Scope) -> tuple[BaseRoute, Scope] | None:
+    """The first route that fully matches, tried in Starlette's order, and what it adds to the scope."""
+    for route in routes:
+        match, child_scope = route.matches(scope)
+        if match is Match.FULL:
+            return route, child_scope
+    return None
 
 
 def _routes_alone(app: Any) -> bool:
