@@ -28,37 +28,49 @@ import contextlib
 import queue
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
 from .records import StoreClosedError
 from .sqlite_schema import execute_when_unlocked
 
-__all__ = ["GroupCommitWriter", "OneStatement", "StoreClosedError"]
+__all__ = [
+    "Committer",
+    "GroupCommitWriter",
+    "Job",
+    "OneStatement",
+    "StoreClosedError",
+    "hand_back",
+    "writer_connection",
+]
 
 T = TypeVar("T")
 BUSY_WAIT = 10.0  # seconds a write waits for another process's write lock before it fails
 R = TypeVar("R")
 Outcome = tuple[Any, BaseException | None]  # what a job answered, or what it raised
-JobOutcome = tuple["_Job", Outcome]
+JobOutcome = tuple["Job", Outcome]
 
 
-class _Job:
-    """One caller's write: `fn(conn)`, or with `rows`, `fn(conn, rows)` (which jobs of one fn can share)."""
+class Job:
+    """One caller's write: `fn(conn, *args)`, or with `rows`, `fn(conn, rows)` (which jobs of one fn can
+    share). `future` stands for the caller: the parts of a `submit_together` share one. In the writer
+    process it is not a future but the engine's request, and `loop` is None."""
 
-    __slots__ = ("fn", "future", "loop", "rows")
+    __slots__ = ("args", "fn", "future", "loop", "rows")
 
     def __init__(
         self,
         fn: Callable[..., Any],
         rows: list[Any] | None,
-        future: asyncio.Future[Any],
-        loop: asyncio.AbstractEventLoop,
+        future: Any,
+        loop: asyncio.AbstractEventLoop | None,
+        args: tuple[Any, ...] = (),
     ) -> None:
         self.fn = fn
         self.rows = rows
         self.future = future
         self.loop = loop
+        self.args = args
 
 
 class OneStatement:
@@ -80,7 +92,7 @@ class _Together:
 
     __slots__ = ("parts",)
 
-    def __init__(self, parts: list[_Job]) -> None:
+    def __init__(self, parts: list[Job]) -> None:
         self.parts = parts
 
 
@@ -97,12 +109,19 @@ class GroupCommitWriter:
     def __init__(self, connect: Callable[[], sqlite3.Connection], *, max_batch: int = 2000) -> None:
         self._connect = connect
         self._max_batch = max_batch
-        self._queue: queue.SimpleQueue[_Job | _Together | _Stop] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[Job | _Together | _Stop] = queue.SimpleQueue()
         self._gate = threading.Lock()
         self._thread: threading.Thread | None = None
         self._accepting = False
-        self.commits = 0
-        self.writes = 0
+        self._committer: Committer | None = None
+
+    @property
+    def commits(self) -> int:
+        return self._committer.commits if self._committer else 0
+
+    @property
+    def writes(self) -> int:
+        return self._committer.writes if self._committer else 0
 
     def start(self, setup: Callable[[sqlite3.Connection], None]) -> concurrent.futures.Future[None]:
         """Start the thread; the future resolves once it has connected and run `setup` (or failed to)."""
@@ -114,10 +133,11 @@ class GroupCommitWriter:
         self._thread.start()
         return ready
 
-    def submit(self, fn: Callable[[sqlite3.Connection], T]) -> asyncio.Future[T]:
-        """Queue `fn` for the next transaction; the future resolves once that transaction is committed.
-        `fn` runs again when another write of its transaction raised (see the module's docstring)."""
-        return self._put(fn, None)
+    def submit(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
+        """Queue `fn(conn, *args)` for the next transaction; the future resolves once that transaction is
+        committed. `fn` runs again when another write of its transaction raised (see the module's
+        docstring)."""
+        return self._put(fn, None, args)
 
     def submit_rows(
         self, fn: Callable[[sqlite3.Connection, list[R]], None], rows: list[R]
@@ -135,12 +155,14 @@ class GroupCommitWriter:
         first error of any part, if one failed)."""
         future = self._future()
         loop = future.get_loop()
-        self._queue.put(_Together([_Job(fn, rows, future, loop) for fn, rows in parts]))
+        self._queue.put(_Together([Job(fn, rows, future, loop) for fn, rows in parts]))
         return future
 
-    def _put(self, fn: Callable[..., Any], rows: list[Any] | None) -> asyncio.Future[Any]:
+    def _put(
+        self, fn: Callable[..., Any], rows: list[Any] | None, args: tuple[Any, ...] = ()
+    ) -> asyncio.Future[Any]:
         future = self._future()
-        self._queue.put(_Job(fn, rows, future, future.get_loop()))
+        self._queue.put(Job(fn, rows, future, future.get_loop(), args))
         return future
 
     def _future(self) -> asyncio.Future[Any]:
@@ -175,16 +197,12 @@ class GroupCommitWriter:
         self, setup: Callable[[sqlite3.Connection], None], ready: concurrent.futures.Future[None]
     ) -> None:
         try:
-            conn = self._connect()
-            setup(conn)
-            # From here the writer waits for another process's write lock itself: SQLite's own
-            # busy handler sleeps 1, 2, 5, 10 ... 100 ms between tries, which put 100 ms and more in the
-            # tail of every request that met a commit of the other process.
-            conn.execute("PRAGMA busy_timeout = 0")
+            conn = writer_connection(self._connect, setup)
         except BaseException as exc:
             self._accepting = False
             ready.set_exception(exc)
             return
+        committer = self._committer = Committer(conn)
         ready.set_result(None)
         stop: _Stop | None = None
         try:
@@ -204,30 +222,36 @@ class GroupCommitWriter:
                             stop = job
                             break
                         batch += _jobs(job)
-                    self._commit(conn, batch)
+                    outcomes = committer.commit(batch)
+                    hand_back((job.loop, job.future, *outcome) for job, outcome in outcomes)
         finally:
             conn.close()
             if stop is not None:
                 stop.done.set_result(None)
 
-    def _commit(self, conn: sqlite3.Connection, batch: list[_Job]) -> None:
-        outcomes = self._commit_at_once(conn, _merged(batch))
+
+class Committer:
+    """Runs batches of writes on the writer's connection; `commits` and `writes` count transactions and
+    the functions they carried. `GroupCommitWriter`'s thread uses one, and so does the writer process
+    (`sqlite_process`), which reads its batches from sockets instead of a queue."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.commits = 0
+        self.writes = 0
+
+    def commit(self, batch: list[Job]) -> list[JobOutcome]:
+        """The batch in one transaction (see the module's docstring): one outcome per caller, as the
+        parts of a `submit_together` job share their caller (`future`), and an error wins."""
+        outcomes = self._commit_at_once(self.conn, _merged(batch))
         self.writes += len(batch)
-        # One entry per future: the parts of a `submit_together` job share theirs, and an error wins.
-        settled: dict[asyncio.Future[Any], tuple[_Job, Outcome]] = {}
+        settled: dict[Any, JobOutcome] = {}
         for job, outcome in outcomes:
             if outcome[1] is not None or job.future not in settled:
                 settled[job.future] = (job, outcome)
-        by_loop: dict[
-            asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], Any, BaseException | None]]
-        ] = {}
-        for future, (job, (result, error)) in settled.items():
-            by_loop.setdefault(job.loop, []).append((future, result, error))
-        for loop, items in by_loop.items():
-            with contextlib.suppress(RuntimeError):  # the caller's loop is closed: nobody is waiting
-                loop.call_soon_threadsafe(_resolve, items)
+        return list(settled.values())
 
-    def _commit_at_once(self, conn: sqlite3.Connection, groups: list[list[_Job]]) -> list[JobOutcome]:
+    def _commit_at_once(self, conn: sqlite3.Connection, groups: list[list[Job]]) -> list[JobOutcome]:
         """The groups in one transaction without savepoints; a lone `OneStatement` group runs as its own
         transaction, without BEGIN and COMMIT, so it hands the GIL over once. When a write raises, all of
         it rolls back and each caller's write runs again in a savepoint of its own, so a failure is only
@@ -261,7 +285,7 @@ class GroupCommitWriter:
         self.commits += 1
         return outcomes
 
-    def _commit_in_savepoints(self, conn: sqlite3.Connection, callers: list[list[_Job]]) -> list[JobOutcome]:
+    def _commit_in_savepoints(self, conn: sqlite3.Connection, callers: list[list[Job]]) -> list[JobOutcome]:
         """Each caller's jobs in a savepoint of one transaction: a caller whose write raises has all of it
         rolled back (both parts of an SFMC execute's write), and the others' are committed."""
         outcomes: list[JobOutcome] = []
@@ -280,27 +304,39 @@ class GroupCommitWriter:
         return outcomes
 
 
-def _jobs(item: _Job | _Together) -> list[_Job]:
+def writer_connection(
+    connect: Callable[[], sqlite3.Connection], setup: Callable[[sqlite3.Connection], None]
+) -> sqlite3.Connection:
+    conn = connect()
+    setup(conn)
+    # From here the writer waits for another process's write lock itself: SQLite's own busy handler
+    # sleeps 1, 2, 5, 10 ... 100 ms between tries, which put 100 ms and more in the tail of every request
+    # that met a commit of the other process.
+    conn.execute("PRAGMA busy_timeout = 0")
+    return conn
+
+
+def _jobs(item: Job | _Together) -> list[Job]:
     return item.parts if isinstance(item, _Together) else [item]
 
 
-def _by_caller(jobs: list[_Job]) -> list[list[_Job]]:
+def _by_caller(jobs: list[Job]) -> list[list[Job]]:
     """The jobs of each caller (the parts of a `submit_together` share its future), callers in the order
     they came. Only row jobs have parts, and row functions commute, so a part may move ahead of another
     caller's job."""
-    callers: dict[asyncio.Future[Any], list[_Job]] = {}
+    callers: dict[asyncio.Future[Any], list[Job]] = {}
     for job in jobs:
         callers.setdefault(job.future, []).append(job)
     return list(callers.values())
 
 
-def _merged(batch: list[_Job]) -> list[list[_Job]]:
+def _merged(batch: list[Job]) -> list[list[Job]]:
     """The batch in runs: the row jobs between two other jobs, one run per function in the order each
     function first came; every other job a run of its own. Row functions write tables of their own
     (messages, plugin data), so they commute with each other; any other job may read what came before it,
     so none is moved across one."""
-    groups: list[list[_Job]] = []
-    runs: dict[Callable[..., Any], list[_Job]] = {}  # the row runs since the last other job
+    groups: list[list[Job]] = []
+    runs: dict[Callable[..., Any], list[Job]] = {}  # the row runs since the last other job
     for job in batch:
         if job.rows is None:
             groups.append([job])
@@ -313,25 +349,25 @@ def _merged(batch: list[_Job]) -> list[list[_Job]]:
     return groups
 
 
-def _run_job(conn: sqlite3.Connection, job: _Job) -> Any:
-    return job.fn(conn) if job.rows is None else job.fn(conn, job.rows)
+def _run_job(conn: sqlite3.Connection, job: Job) -> Any:
+    return job.fn(conn, *job.args) if job.rows is None else job.fn(conn, job.rows)
 
 
-def _run_jobs(conn: sqlite3.Connection, jobs: list[_Job]) -> Any:
+def _run_jobs(conn: sqlite3.Connection, jobs: list[Job]) -> Any:
     """One caller's jobs (one job, or the parts of a `submit_together`), each on its own rows."""
     for job in jobs:
         result = _run_job(conn, job)
     return result
 
 
-def _run_group(conn: sqlite3.Connection, group: list[_Job]) -> Any:
+def _run_group(conn: sqlite3.Connection, group: list[Job]) -> Any:
     if len(group) == 1:
         return _run_job(conn, group[0])
     group[0].fn(conn, _rows_of(group))
     return None
 
 
-def _rows_of(group: list[_Job]) -> list[Any]:
+def _rows_of(group: list[Job]) -> list[Any]:
     return [row for job in group for row in job.rows or ()]
 
 
@@ -346,6 +382,18 @@ def _in_savepoint(conn: sqlite3.Connection, run: Callable[[], Any]) -> Outcome:
         return None, exc
     conn.execute("RELEASE op")
     return result, None
+
+
+def hand_back(
+    outcomes: Iterable[tuple[asyncio.AbstractEventLoop, asyncio.Future[Any], Any, BaseException | None]],
+) -> None:
+    """Resolve each future on its own event loop, from any thread: one call into each loop."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], Any, BaseException | None]]] = {}
+    for loop, future, result, error in outcomes:
+        by_loop.setdefault(loop, []).append((future, result, error))
+    for loop, items in by_loop.items():
+        with contextlib.suppress(RuntimeError):  # the caller's loop is closed: nobody is waiting
+            loop.call_soon_threadsafe(_resolve, items)
 
 
 def _resolve(items: list[tuple[asyncio.Future[Any], Any, BaseException | None]]) -> None:
