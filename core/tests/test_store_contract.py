@@ -47,9 +47,19 @@ class StoreKind:
     source: Callable[[Path], str]  # Python that binds `store` to the same, for a subprocess
 
 
-def _sqlite_source(directory: Path) -> str:
-    path = str(directory / "store.db")
-    return f"from channel_engine.store.sqlite import SQLiteStore\nstore = SQLiteStore({path!r})"
+def _sqlite_source(writer_process: bool) -> Callable[[Path], str]:
+    return lambda directory: (
+        "from channel_engine.store.sqlite import SQLiteStore\n"
+        f"store = SQLiteStore({str(directory / 'store.db')!r}, writer_process={writer_process})"
+    )
+
+
+def _sqlite_kind(name: str, writer_process: bool) -> Callable[[pytest.FixtureRequest], StoreKind]:
+    return lambda request: StoreKind(
+        name,
+        lambda directory: SQLiteStore(directory / "store.db", writer_process=writer_process),
+        _sqlite_source(writer_process),
+    )
 
 
 def _redis_source(url: str) -> Callable[[Path], str]:
@@ -67,9 +77,8 @@ def _redis_kind(request: pytest.FixtureRequest) -> StoreKind:
 
 
 KINDS = {
-    "sqlite": lambda request: StoreKind(
-        "sqlite", lambda directory: SQLiteStore(directory / "store.db"), _sqlite_source
-    ),
+    "sqlite": _sqlite_kind("sqlite", writer_process=False),  # the writer a thread of the engine's
+    "sqlite-process": _sqlite_kind("sqlite-process", writer_process=True),  # the database's writer process
     "redis": _redis_kind,
 }
 

@@ -13,6 +13,7 @@ HMAC_ALGORITHMS = ("md5", "sha1", "sha224", "sha256", "sha384", "sha512")
 # What one engine process does: take requests and webhooks (intake), send to Infobip (dispatch), hand
 # reports to hosts (delivery). One process does all three; on a shared store they can be split up.
 ROLES = ("intake", "dispatch", "delivery")
+SQLITE_WRITERS = ("process", "thread")
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,9 @@ class Settings:
     public_url: str | None = None  # what Infobip calls back; defaults to http://host:port
     api_key: Secret | None = None  # required on /v1 when set
     store_url: str | None = None  # default: SQLite file in data_dir
+    # Where SQLite's writes run: the database's writer "process" (what `from_env`, so `serve`, gives), or a
+    # "thread" of this process (an engine built in code, as the tests' are: no process to start).
+    sqlite_writer: str = "thread"
     webhook_auth: WebhookAuthSettings = field(default_factory=WebhookAuthSettings)
     dispatch_batch: int = 2000
     lease_seconds: float = 30.0
@@ -92,6 +96,11 @@ def from_env(**overrides: object) -> Settings:
     )
     if not roles or not roles <= set(ROLES):
         raise ConfigError(f"CHANNEL_ENGINE_ROLES must name some of {', '.join(ROLES)}")
+    sqlite_writer = env("CHANNEL_ENGINE_SQLITE_WRITER") or "process"
+    if sqlite_writer not in SQLITE_WRITERS:
+        raise ConfigError(
+            f"CHANNEL_ENGINE_SQLITE_WRITER must be {' or '.join(SQLITE_WRITERS)}, not {sqlite_writer!r}"
+        )
     settings = Settings(
         data_dir=Path(env("CHANNEL_ENGINE_DATA_DIR") or "channel-engine-data"),
         host=env("CHANNEL_ENGINE_HOST") or "127.0.0.1",
@@ -99,6 +108,7 @@ def from_env(**overrides: object) -> Settings:
         public_url=env("CHANNEL_ENGINE_PUBLIC_URL"),
         api_key=_secret("CHANNEL_ENGINE_API_KEY"),
         store_url=env("CHANNEL_ENGINE_STORE"),
+        sqlite_writer=sqlite_writer,
         webhook_auth=auth,
         account_rate=_number("CHANNEL_ENGINE_ACCOUNT_RATE", 100.0),
         lease_seconds=_number("CHANNEL_ENGINE_LEASE_SECONDS", 30.0),

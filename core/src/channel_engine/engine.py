@@ -43,10 +43,11 @@ def open_store(settings: Settings) -> Store:
     from .store.sqlite import SQLiteStore
 
     url = settings.store_url
+    writer_process = settings.sqlite_writer == "process"
     if not url:
-        return SQLiteStore(settings.data_dir / "channel-engine.db")
+        return SQLiteStore(settings.data_dir / "channel-engine.db", writer_process=writer_process)
     if url.startswith("sqlite:///"):
-        return SQLiteStore(url[len("sqlite:///") :])
+        return SQLiteStore(url[len("sqlite:///") :], writer_process=writer_process)
     if url.startswith(("redis://", "rediss://", "unix://")):
         from .store.redis import RedisStore
 

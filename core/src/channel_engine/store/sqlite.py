@@ -49,6 +49,7 @@ from .records import (
     timeline_line,
 )
 from .sqlite_bulk import as_json_text, cells, named, pack
+from .sqlite_process import ProcessWriter
 from .sqlite_reports import insert_outbox, json_list, record_reports
 from .sqlite_schema import READER_PRAGMAS, WRITER_PRAGMAS, connect, create_schema
 from .sqlite_writer import GroupCommitWriter, OneStatement
@@ -148,10 +149,15 @@ _outbox_decoder = msgspec.json.Decoder(list[tuple[int, str, int, msgspec.Raw, ms
 class SQLiteStore(Store):
     """`Store` on a SQLite file. `commits` counts transactions, `writes` the operations they carried."""
 
-    def __init__(self, path: str | os.PathLike[str], *, max_batch: int = 2000) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], *, max_batch: int = 2000, writer_process: bool = False
+    ) -> None:
         self.path = Path(path)
-        self.writer = GroupCommitWriter(
-            functools.partial(connect, self.path, WRITER_PRAGMAS), max_batch=max_batch
+        connect_writer = functools.partial(connect, self.path, WRITER_PRAGMAS)
+        self.writer: GroupCommitWriter | ProcessWriter = (
+            ProcessWriter(self.path, connect_writer, max_batch=max_batch)
+            if writer_process
+            else GroupCommitWriter(connect_writer, max_batch=max_batch)
         )
         self._reader: ThreadPoolExecutor | None = None
         self._users: UsersLock | None = None
@@ -192,7 +198,7 @@ class SQLiteStore(Store):
             reader.shutdown(wait=True)
 
     async def _write(self, fn: Callable[..., T], *args: Any) -> T:
-        return await self.writer.submit(lambda conn: fn(conn, *args))
+        return await self.writer.submit(fn, *args)
 
     async def _read(self, fn: Callable[..., T], *args: Any) -> T:
         if self._reader is None or self._read_conn is None:
@@ -370,7 +376,11 @@ def _executemany(conn: sqlite3.Connection, sql: str, rows: list[tuple[Any, ...]]
     return conn.executemany(sql, rows).rowcount
 
 
-_INSERT_DUE_NOW = OneStatement(_INSERT_NEW_MESSAGES, lambda rows: pack(rows, blobs={1}))
+def _pack_messages(rows: list[tuple[Any, ...]]) -> tuple[str, bytes]:
+    return pack(rows, blobs={1})  # type: ignore[return-value]
+
+
+_INSERT_DUE_NOW = OneStatement(_INSERT_NEW_MESSAGES, _pack_messages)
 
 
 def _enqueue_spaced(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:

@@ -1,0 +1,152 @@
+"""The SQLite writer process: one per database, shared by every engine process, gone after the last.
+
+The store contract suite runs on it too (kind "sqlite-process"); these are the things only it does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import select
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from channel_engine.config import from_env
+from channel_engine.errors import ConfigError
+from channel_engine.store.sqlite import SQLiteStore, _executemany
+from channel_engine.store.sqlite_process import ProcessWriter
+
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="pidfd and SO_PEERCRED are Linux's")
+
+ACCOUNT = "INSERT INTO accounts (name, sealed) VALUES (?, ?)"
+
+
+def writer_of(store: SQLiteStore) -> ProcessWriter:
+    assert isinstance(store.writer, ProcessWriter)
+    return store.writer
+
+
+def wait_until_ended(pid: int, timeout: float = 10.0) -> bool:
+    """Whether process `pid` ends within `timeout` (a pidfd is readable once it has)."""
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return True
+    try:
+        return bool(select.select([fd], [], [], timeout)[0])
+    finally:
+        os.close(fd)
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"  # a zombie has ended; only its parent has not asked how yet
+
+
+async def test_engines_on_one_database_share_one_writer_which_ends_after_the_last(tmp_path: Path) -> None:
+    first = SQLiteStore(tmp_path / "store.db", writer_process=True)
+    second = SQLiteStore(tmp_path / "store.db", writer_process=True)
+    await first.open()
+    await second.open()
+    pid = writer_of(first).pid
+    assert pid is not None and writer_of(second).pid == pid
+
+    await asyncio.gather(first.put_account("a", b"sealed-a"), second.put_account("b", b"sealed-b"))
+    await first.delete_account("a")
+    assert first.writes == 3  # the writer's count, which has the other engine's write too
+    await first.put_account("a", b"sealed-a")
+    await first.close()
+    assert alive(pid)  # the second engine still writes through it
+    await second.put_account("c", b"sealed-c")
+    await second.close()
+    assert wait_until_ended(pid)
+
+    again = SQLiteStore(tmp_path / "store.db", writer_process=True)
+    await again.open()
+    try:
+        assert writer_of(again).pid != pid  # a new writer, started by the engine that needed one
+        assert await again.get_accounts() == {"a": b"sealed-a", "b": b"sealed-b", "c": b"sealed-c"}
+    finally:
+        await again.close()
+
+
+async def test_the_writer_of_a_killed_engine_commits_and_ends(tmp_path: Path) -> None:
+    source = textwrap.dedent(
+        f"""
+        import asyncio, sys
+        from channel_engine.store.sqlite import SQLiteStore
+
+        async def main():
+            store = SQLiteStore({str(tmp_path / "store.db")!r}, writer_process=True)
+            await store.open()
+            await store.put_account("written", b"before the kill")
+            print(store.writer.pid, flush=True)
+            await asyncio.Event().wait()
+
+        asyncio.run(main())
+        """
+    )
+    engine = subprocess.Popen([sys.executable, "-c", source], stdout=subprocess.PIPE, text=True)
+    try:
+        assert engine.stdout is not None
+        pid = int(engine.stdout.readline())
+    finally:
+        engine.kill()
+        engine.wait()
+    assert wait_until_ended(pid)  # no writer left behind by an engine that died
+    store = SQLiteStore(tmp_path / "store.db", writer_process=True)
+    await store.open()
+    try:
+        assert await store.get_accounts() == {"written": b"before the kill"}
+    finally:
+        await store.close()
+
+
+async def test_errors_come_back_with_their_type_and_fail_only_their_write(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "store.db", writer_process=True)
+    await store.open()
+    try:
+        good = store.put_account("kept", b"1")
+        duplicate = store.writer.submit(_executemany, ACCOUNT, [("twice", b"1"), ("twice", b"2")])
+        results = await asyncio.gather(good, duplicate, return_exceptions=True)
+        assert results[0] is None
+        assert isinstance(results[1], sqlite3.IntegrityError)
+        assert "UNIQUE" in str(results[1])
+        assert await store.get_accounts() == {"kept": b"1"}
+
+        unpicklable = store.writer.submit(_executemany, ACCOUNT, [(lambda: "no", b"1")])
+        kept, refused = await asyncio.gather(
+            store.put_account("also kept", b"2"), unpicklable, return_exceptions=True
+        )
+        assert kept is None
+        assert isinstance(refused, TypeError) and "cannot go to the writer" in str(refused)
+        assert await store.get_accounts() == {"kept": b"1", "also kept": b"2"}
+    finally:
+        await store.close()
+
+
+async def test_a_writer_that_cannot_open_the_database_says_why(tmp_path: Path) -> None:
+    (tmp_path / "store.db").mkdir()  # a directory where the database file should be
+    store = SQLiteStore(tmp_path / "store.db", writer_process=True)
+    with pytest.raises(sqlite3.OperationalError, match="unable to open database file"):
+        await store.open()
+
+
+def test_the_writer_is_chosen_by_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CHANNEL_ENGINE_SQLITE_WRITER", raising=False)
+    assert from_env().sqlite_writer == "process"
+    monkeypatch.setenv("CHANNEL_ENGINE_SQLITE_WRITER", "thread")
+    assert from_env().sqlite_writer == "thread"
+    monkeypatch.setenv("CHANNEL_ENGINE_SQLITE_WRITER", "fork")
+    with pytest.raises(
+        ConfigError, match="CHANNEL_ENGINE_SQLITE_WRITER must be process or thread, not 'fork'"
+    ):
+        from_env()
