@@ -369,7 +369,7 @@ def _hand_the_gil_over_sooner() -> None:
         sys.setswitchinterval(SWITCH_INTERVAL)
 
 
-# -- what runs on the writer thread (inside the caller's savepoint) ------------------------------------
+# -- what runs on the writer (a thread of ours, or the writer process) ------------------------------------
 
 
 def _executemany(conn: sqlite3.Connection, sql: str, rows: list[tuple[Any, ...]]) -> int:

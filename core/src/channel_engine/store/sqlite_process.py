@@ -7,13 +7,15 @@ waited 20-66 ms behind the sending process's transactions. With one writer, ever
 same group commits, in the order they came, and nobody waits for a lock. In one process it helps too: the
 writer no longer takes turns with the event loop at the GIL (SQLite lets go of it on every statement).
 
-The writer (`python -m channel_engine.store.sqlite_process`) runs a `GroupCommitWriter` and listens on a
-Unix socket named after the database's path and the user (abstract on Linux, so nothing is left on disk). A
-`ProcessWriter`, the writer interface the store uses, connects to it, or starts it when none answers; both
-ends check that the other runs as the same user, since what crosses is pickled: the write functions by
-name (they are module-level), their arguments, results and errors. A future still resolves only once the
-writer has committed the write. The requests of one event-loop turn go as one frame and the answers of one
-commit come back as one; a thread of the engine reads them and resolves the futures on their loops.
+The writer (`python -m channel_engine.store.sqlite_process`) is one thread: it reads the requests waiting
+on every engine's socket, commits them as one batch (with the `Committer` that `GroupCommitWriter`'s thread
+uses too), answers, and again. It listens on a Unix socket named after the database's path and the user
+(abstract on Linux, so nothing is left on disk). A `ProcessWriter`, the writer interface the store uses,
+connects to it, or starts it when none answers; both ends check that the other runs as the same user,
+since what crosses is pickled: the write functions by name (they are module-level), their arguments,
+results and errors. A future still resolves only once the writer has committed the write. The requests of
+one event-loop turn go as one frame and the answers of one commit come back as one; a thread of the engine
+reads them and resolves the futures on their loops.
 
 The writer outlives the process that started it as long as another uses it (it has a session of its own,
 and ignores SIGINT and SIGTERM: the engines stop, and it follows). When its last engine goes, by stopping or
@@ -54,7 +56,7 @@ log = logging.getLogger("channel_engine.store")
 T = TypeVar("T")
 HEADER = 4  # bytes of a frame's length, big-endian
 START_WAIT = 30.0  # seconds to reach a writer, starting one if need be
-CALL, ROWS, TOGETHER, STOP = range(4)  # what a request asks of the writer's GroupCommitWriter
+CALL, ROWS, TOGETHER, STOP = range(4)  # a request: GroupCommitWriter's submit, submit_rows, submit_together
 Request = tuple[int, int, Any, Any]  # (id, kind, fn, args | rows | parts)
 Reply = tuple[int, Any, BaseException | None]  # (id, result, error)
 
@@ -64,16 +66,15 @@ def _frame(value: Any) -> bytes:
     return len(data).to_bytes(HEADER, "big") + data
 
 
-def _read_frame(stream: BinaryIO) -> Any:
-    """The next frame's value; EOFError once the other end has closed."""
-    header = stream.read(HEADER)
-    if len(header) < HEADER:
-        raise EOFError
-    size = int.from_bytes(header, "big")
-    data = stream.read(size)
-    if len(data) < size:
-        raise EOFError
-    return pickle.loads(data)
+def _frames(received: bytearray) -> Iterator[Any]:
+    """The values of the whole frames at the start of `received`, each taken out of it as it is read."""
+    while len(received) >= HEADER:
+        size = int.from_bytes(received[:HEADER], "big")
+        if len(received) < HEADER + size:
+            return
+        value = pickle.loads(received[HEADER : HEADER + size])
+        del received[: HEADER + size]
+        yield value
 
 
 def address(database: Path) -> str:
@@ -267,19 +268,19 @@ class ProcessWriter:
 
     def _receive(self) -> None:
         assert self._sock is not None
-        stream = self._sock.makefile("rb")
+        received = bytearray()
         try:
-            while True:
-                replies, self.commits, self.writes = _read_frame(stream)
-                with self._lock:
-                    outcomes = [(*self._waiting.pop(i), result, error) for i, result, error in replies]
-                hand_back(outcomes)
-        except (EOFError, OSError):
+            while data := self._sock.recv(1 << 20):
+                received += data
+                for replies, self.commits, self.writes in _frames(received):
+                    with self._lock:
+                        outcomes = [(*self._waiting.pop(i), result, error) for i, result, error in replies]
+                    hand_back(outcomes)
+        except OSError:
             pass
         except Exception:  # an answer that could not be read: nothing after it can be trusted
             log.exception("the SQLite writer process answered what could not be read")
         finally:
-            stream.close()
             self._sock.close()
             self._accepting = False
             with self._lock:
@@ -369,12 +370,7 @@ class _Writer:
             engine.leaving = True
             return
         engine.received += data
-        while len(engine.received) >= HEADER:
-            size = int.from_bytes(engine.received[:HEADER], "big")
-            if len(engine.received) < HEADER + size:
-                break
-            requests = pickle.loads(engine.received[HEADER : HEADER + size])
-            del engine.received[: HEADER + size]
+        for requests in _frames(engine.received):
             for ident, kind, fn, payload in requests:
                 if kind == STOP:
                     engine.leaving = True

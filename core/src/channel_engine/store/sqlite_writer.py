@@ -243,7 +243,7 @@ class Committer:
     def commit(self, batch: list[Job]) -> list[JobOutcome]:
         """The batch in one transaction (see the module's docstring): one outcome per caller, as the
         parts of a `submit_together` job share their caller (`future`), and an error wins."""
-        outcomes = self._commit_at_once(self.conn, _merged(batch))
+        outcomes = self._commit_at_once(_merged(batch))
         self.writes += len(batch)
         settled: dict[Any, JobOutcome] = {}
         for job, outcome in outcomes:
@@ -251,12 +251,13 @@ class Committer:
                 settled[job.future] = (job, outcome)
         return list(settled.values())
 
-    def _commit_at_once(self, conn: sqlite3.Connection, groups: list[list[Job]]) -> list[JobOutcome]:
+    def _commit_at_once(self, groups: list[list[Job]]) -> list[JobOutcome]:
         """The groups in one transaction without savepoints; a lone `OneStatement` group runs as its own
         transaction, without BEGIN and COMMIT, so it hands the GIL over once. When a write raises, all of
         it rolls back and each caller's write runs again in a savepoint of its own, so a failure is only
         that caller's. When the transaction cannot begin (another process held the write lock for all of
         `BUSY_WAIT`), every write fails at once: beginning again would only wait as long again."""
+        conn = self.conn
         fn = groups[0][0].fn
         lone = len(groups) == 1 and isinstance(fn, OneStatement)
         if not lone:
@@ -281,13 +282,14 @@ class Committer:
             jobs = [job for group in groups for job in group]
             if len(jobs) == 1:
                 return [(jobs[0], (None, exc))]
-            return self._commit_in_savepoints(conn, _by_caller(jobs))  # find the ones that broke
+            return self._commit_in_savepoints(_by_caller(jobs))  # find the ones that broke
         self.commits += 1
         return outcomes
 
-    def _commit_in_savepoints(self, conn: sqlite3.Connection, callers: list[list[Job]]) -> list[JobOutcome]:
+    def _commit_in_savepoints(self, callers: list[list[Job]]) -> list[JobOutcome]:
         """Each caller's jobs in a savepoint of one transaction: a caller whose write raises has all of it
         rolled back (both parts of an SFMC execute's write), and the others' are committed."""
+        conn = self.conn
         outcomes: list[JobOutcome] = []
         try:
             execute_when_unlocked(conn, "BEGIN IMMEDIATE", BUSY_WAIT)
