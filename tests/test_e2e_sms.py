@@ -288,6 +288,22 @@ async def test_a_client_supplied_id_makes_intake_idempotent(engine_harness):
     assert [e["event"] for e in view["timeline"]].count("ACCEPTED") == 1
 
 
+async def test_an_idempotency_key_answers_a_retry_with_the_first_messages_id(engine_harness):
+    h = engine_harness
+    first = await h.send(sms("41793026019", idempotencyKey="order-19-sms"))
+    retried = await h.send(sms("41793026019", text="changed", idempotencyKey="order-19-sms"))
+    other = await h.send(sms("41793026019", idempotencyKey="order-20-sms"))
+
+    assert retried == first != other
+    assert first[:12] <= other[:12]  # the engine's ids grow with time
+    await h.recorder.wait_final(first)
+    await h.recorder.wait_final(other)
+    await h.simulator.wait_reported([first, other])
+    assert h.simulator.stats()["accepted"] == 2
+    view = await h.view(first)
+    assert [e["event"] for e in view["timeline"]].count("ACCEPTED") == 1
+
+
 async def test_health_metrics_and_plugins_endpoints(engine_harness):
     h = engine_harness
     mid = await h.send(sms("41793026019"))

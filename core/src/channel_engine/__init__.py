@@ -9,6 +9,7 @@ from .channel_plugin import ChannelPlugin
 from .errors import ChannelEngineError, ConfigError, PluginError, ProviderError
 from .hookspecs import hookimpl
 from .hosting import HostApp, HostServices, MsgspecResponse, PluginData
+from .intake import new_message_id
 from .models import (
     DataEntry,
     HostRef,
@@ -66,6 +67,7 @@ __all__ = [
     "hosting",
     "inbound_message",
     "is_final_status",
+    "new_message_id",
     "outbound_report",
     "parse_send_statuses",
     "problem",

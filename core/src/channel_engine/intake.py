@@ -140,7 +140,11 @@ class Intake:
             accepted.append(message)
             verdicts.append(Verdict(index=i, id=message.id, problems=problems))
         if accepted:
-            await self.store.enqueue(accepted, self.clock(), data)
+            stored = await self.store.enqueue(accepted, self.clock(), data)
+            if stored:  # a keyed message answers the id stored under its key: the first request's
+                for verdict, message in zip((v for v in verdicts if v.id is not None), accepted, strict=True):
+                    if message.idempotency_key:
+                        verdict.id = stored[message.idempotency_key]
             self.on_accepted()
         self.metrics.accepted += len(accepted)
         self.metrics.rejected += len(raws) - len(accepted)

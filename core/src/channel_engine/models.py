@@ -73,6 +73,9 @@ class OutboundMessage(Wire):
 
     `content` is the channel's own shape (for SMS: text, and title for LMS); the channel validates it.
     `id` is ours: it travels to Infobip as the destination's messageId so reports find their message.
+    `idempotency_key` is the sender's: a message whose key is stored already is not stored again, and its
+    submit answers the stored message's id. A host that must recognise a retried request keys it so, and
+    leaves `id` to the engine, whose ids grow with time (random ids scatter every index they are in).
     """
 
     channel: Annotated[str, Meta(min_length=1, max_length=50)]
@@ -83,6 +86,7 @@ class OutboundMessage(Wire):
     host: HostRef = field(default_factory=HostRef)
     account: str | None = None
     id: Annotated[str, Meta(min_length=1, max_length=200)] | None = None
+    idempotency_key: Annotated[str, Meta(min_length=1, max_length=200)] | None = None
 
 
 class Problem(Struct, omit_defaults=True):

@@ -47,10 +47,15 @@ class Store(ABC):
     @abstractmethod
     async def enqueue(
         self, messages: list[OutboundMessage], now: float, data: Sequence[DataEntry] = ()
-    ) -> None:
+    ) -> dict[str, str]:
         """Durably store accepted messages (each has its `id`) as QUEUED, with an ACCEPTED timeline entry,
         and `data` (as `put_data` stores it) in the same write: a host's lookup of a message is stored
-        exactly when the message is. With no messages nothing is written.
+        exactly when the message is, so not when every message was stored before under its idempotency
+        key (a retried request). With no messages nothing is written.
+
+        A message whose `idempotency_key` is stored already is not stored; the answer maps each key of
+        `messages` to the id of the message stored under it (this one's, or the earlier one's). Two
+        messages with one key in a call are one message: the first.
 
         A message with `options.speed_limit` is due at `max(now, previous due of its key + interval)`, where
         the key is `speed_limit.key` (or the bulk id, else the host name) plus amount and unit; the last due

@@ -16,6 +16,7 @@ from ..reports import infobip_time
 T = TypeVar("T")
 K = TypeVar("K")
 V = TypeVar("V")
+R = TypeVar("R")
 encode = msgspec.json.encode
 STATES: tuple[str, ...] = get_args(MessageState)
 
@@ -164,21 +165,22 @@ class TurnLookups(Generic[K, V]):
         return call
 
 
-class TurnBatch(Generic[T]):
+class TurnBatch(Generic[T, R]):
     """Joins everything added during one event-loop turn into one call of `flush`; every adder awaits
-    that call. Many small concurrent requests then cost the store one write, not one each."""
+    that call and gets what it answered. Many small concurrent requests then cost the store one write, not
+    one each."""
 
-    def __init__(self, flush: Callable[[list[T]], Awaitable[None]]) -> None:
-        async def write(batches: list[list[T]]) -> list[None]:
-            await flush([item for batch in batches for item in batch])
-            return [None] * len(batches)
+    def __init__(self, flush: Callable[[list[T]], Awaitable[R]]) -> None:
+        async def write(batches: list[list[T]]) -> list[R]:
+            answer = await flush([item for batch in batches for item in batch])
+            return [answer] * len(batches)
 
-        self._turns: TurnLookups[list[T], None] = TurnLookups(write)
+        self._turns: TurnLookups[list[T], R] = TurnLookups(write)
 
-    async def add(self, items: list[T]) -> None:
-        await self._turns.get(items)
+    async def add(self, items: list[T]) -> R:
+        return await self._turns.get(items)
 
-    def flush_now(self) -> asyncio.Future[list[None]] | None:
+    def flush_now(self) -> asyncio.Future[list[R]] | None:
         """Start the write of what was added so far (at the end of the turn, or at close); returns it,
         None when nothing was waiting."""
         return self._turns.flush_now()

@@ -15,6 +15,7 @@ import asyncio
 import logging
 import os
 from collections.abc import Sequence
+from itertools import chain
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -73,10 +74,12 @@ def _text(value: str | bytes | None) -> str | None:
 
 
 class _Put(NamedTuple):
-    """A plugin value enqueued with messages: written in the same transaction as their ENQUEUE."""
+    """A plugin value enqueued with messages, written by the same ENQUEUE: `ids` (JSON) are the messages
+    it came with when they have idempotency keys, of which one must be stored for it to be."""
 
     entry: DataEntry
     now: float
+    ids: str = ""
 
 
 class RedisStore(Store):
@@ -167,7 +170,7 @@ class RedisStore(Store):
 
     async def enqueue(
         self, messages: list[OutboundMessage], now: float, data: Sequence[DataEntry] = ()
-    ) -> None:
+    ) -> dict[str, str]:
         rows: list[tuple[Any, ...] | _Put] = []
         line = timeline_line(now, "ACCEPTED")
         for message in messages:
@@ -186,26 +189,28 @@ class RedisStore(Store):
                     interval,
                     line,
                     now,
+                    message.idempotency_key or "",
                 )  # the order ENQUEUE reads them in
             )
-        if rows:
-            if self._client is None:
-                raise StoreClosedError("the store is not open")
-            await self._enqueues.add(rows + [_Put(entry, now) for entry in data])
+        if not rows:
+            return {}
+        if self._client is None:
+            raise StoreClosedError("the store is not open")
+        keys = [m.idempotency_key for m in messages if m.idempotency_key]
+        ids = encode([m.id for m in messages]).decode() if keys else ""
+        stored = await self._enqueues.add(rows + [_Put(entry, now, ids) for entry in data])
+        # The answer is for every request this ENQUEUE joined: keep this one's keys.
+        return {key: stored[key] for key in keys}
 
-    async def _write_enqueues(self, items: list[tuple[Any, ...] | _Put]) -> None:
-        rows = [arg for item in items if not isinstance(item, _Put) for arg in item]
-        puts = [item for item in items if isinstance(item, _Put)]
-        if not puts:
-            await self._run("ENQUEUE", *rows)
-            return
-        async with self.client.pipeline(transaction=True) as pipe:
-            await self._run("ENQUEUE", *rows, client=pipe)
-            for put in puts:
-                self._queue_put(
-                    pipe, put.entry.namespace, put.entry.key, put.entry.value, put.now, put.entry.ttl
-                )
-            await pipe.execute()
+    async def _write_enqueues(self, items: list[tuple[Any, ...] | _Put]) -> dict[str, str]:
+        rows = [item for item in items if not isinstance(item, _Put)]
+        puts = [
+            (p.entry.namespace, p.entry.key, bytes(p.entry.value), _expiry_ms(p.now, p.entry.ttl), p.ids)
+            for p in items
+            if isinstance(p, _Put)
+        ]
+        flat = await self._run("ENQUEUE", len(rows), *(arg for row in rows for arg in row), *chain(*puts))
+        return {bytes(flat[i]).decode(): bytes(flat[i + 1]).decode() for i in range(0, len(flat), 2)}
 
     async def claim(self, now: float, limit: int, lease: float) -> list[QueuedMessage]:
         if limit <= 0:
@@ -425,7 +430,7 @@ class RedisStore(Store):
         only_new: bool = False,
     ) -> None:
         """Queue a value's SET (NX with `only_new`: only where no live value is) and its key's SADD."""
-        expiry = {} if ttl is None else {"pxat": int((now + ttl) * 1000)}
+        expiry = {} if ttl is None else {"pxat": _expiry_ms(now, ttl)}
         pipe.set(self._key("d", namespace, key), bytes(value), nx=only_new, **expiry)
         pipe.sadd(self._key("dn", namespace), key)
 
@@ -475,3 +480,8 @@ def _safe(url: str) -> str:
         return url
     netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
     return urlunsplit(parts._replace(netloc=netloc))
+
+
+def _expiry_ms(now: float, ttl: float | None) -> int | str:
+    """When a value expires, as Redis's PXAT takes it; '' (ENQUEUE's "never") without a ttl."""
+    return "" if ttl is None else int((now + ttl) * 1000)

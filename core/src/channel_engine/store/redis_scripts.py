@@ -17,6 +17,8 @@ Keys (P = prefix):
     P:o        zset   outbox item ids (16 digits, so they sort as numbers) by due time
     P:o:<n>    hash   an outbox item (host, att, err, mid, rep)     P:oi  counter of outbox ids
     P:acct     hash   sealed provider accounts by name
+    P:k:<key>  string the id of the message stored under an idempotency key
+    P:d:<namespace>:<key>  string  a plugin's value     P:dn:<namespace>  set  the keys of its values
 """
 
 from __future__ import annotations
@@ -45,12 +47,25 @@ local function add_outbox(host, due, mid, report)
 end
 """
 
-# ARGV: P, then 10 per message: id, body, channel, destination, host, wants, speed key, interval,
-# timeline line, now
+# ARGV: P, the number of messages, then 11 per message: id, body, channel, destination, host, wants, speed
+# key, interval, timeline line, now, idempotency key ('' for none); then 5 per plugin value: namespace, key,
+# value, expiry in Unix ms ('' for none), and the ids of the messages it came with as a JSON list, of which
+# one must be stored for it to be ('' when it is stored whatever became of them).
+# Returns key, id, key, id ...: each idempotency key and the id of the message stored under it.
 ENQUEUE = """
-for i = 2, #ARGV, 10 do
-  local id, dst, skey, now = ARGV[i], ARGV[i + 3], ARGV[i + 6], tonumber(ARGV[i + 9])
-  if redis.call('EXISTS', msg(id)) == 0 then
+local n, out = tonumber(ARGV[2]), {}
+for i = 3, 2 + 11 * n, 11 do
+  local id, dst, skey, now, ikey = ARGV[i], ARGV[i + 3], ARGV[i + 6], tonumber(ARGV[i + 9]), ARGV[i + 10]
+  local first = ikey ~= '' and redis.call('GET', P .. ':k:' .. ikey)
+  if first then
+    out[#out + 1] = ikey; out[#out + 1] = first
+  elseif redis.call('EXISTS', msg(id)) == 1 then
+    if ikey ~= '' then out[#out + 1] = ikey; out[#out + 1] = id end
+  else
+    if ikey ~= '' then
+      redis.call('SET', P .. ':k:' .. ikey, id)
+      out[#out + 1] = ikey; out[#out + 1] = id
+    end
     local due = now
     if skey ~= '' then
       local last = redis.call('HGET', P .. ':speed', skey)
@@ -66,6 +81,22 @@ for i = 2, #ARGV, 10 do
     if dst ~= '' then redis.call('HSET', P .. ':dest', (string.gsub(dst, '^%++', '')), id) end
   end
 end
+for j = 3 + 11 * n, #ARGV, 5 do
+  local ns, key, ids = ARGV[j], ARGV[j + 1], ARGV[j + 4]
+  local keep = ids == ''
+  if not keep then
+    for _, id in ipairs(cjson.decode(ids)) do
+      if redis.call('EXISTS', msg(id)) == 1 then keep = true; break end
+    end
+  end
+  if keep then
+    local dkey = P .. ':d:' .. ns .. ':' .. key
+    if ARGV[j + 3] == '' then redis.call('SET', dkey, ARGV[j + 2])
+    else redis.call('SET', dkey, ARGV[j + 2], 'PXAT', ARGV[j + 3]) end
+    redis.call('SADD', P .. ':dn:' .. ns, key)
+  end
+end
+return out
 """
 
 # ARGV: P, now, limit, lease end. Returns body, attempts, body, attempts, ... earliest due first.

@@ -63,10 +63,13 @@ _encode = msgspec.json.encode
 _line_decoder = msgspec.json.Decoder(TimelineEntry)
 
 _EXISTING_IDS = "SELECT id FROM messages WHERE id IN (SELECT value FROM json_each(?))"
+_EXISTING_KEYS = (
+    "SELECT idempotency_key, id FROM messages WHERE idempotency_key IN (SELECT value FROM json_each(?))"
+)
 _LAST_DUE = "SELECT key, last_due FROM speed_limits WHERE key IN (SELECT value FROM json_each(?))"
 _INSERT_MESSAGES = (
     "INSERT INTO messages (id, body, channel, destination, host, wants_reports, due_at, created_at, "
-    f"timeline, state) SELECT {cells(9, blobs={1})}, 'QUEUED' FROM json_each(?1)"
+    f"timeline, idempotency_key, state) SELECT {cells(10, blobs={1})}, 'QUEUED' FROM json_each(?1)"
 )
 _INSERT_NEW_MESSAGES = _INSERT_MESSAGES.replace("INSERT INTO", "INSERT OR IGNORE INTO", 1)
 _SAVE_LAST_DUE = (
@@ -209,15 +212,16 @@ class SQLiteStore(Store):
 
     async def enqueue(
         self, messages: list[OutboundMessage], now: float, data: Sequence[DataEntry] = ()
-    ) -> None:
+    ) -> dict[str, str]:
         line = timeline_line(now, "ACCEPTED")  # here, not on the writer thread, which holds the GIL for it
         rows = []
-        spaced = False
+        spaced = keyed = False
         for message in messages:
             if message.id is None:
                 raise ValueError("a message is stored with its id: set `id` before enqueue")
             key, interval = speed_key(message)
             spaced = spaced or key is not None
+            keyed = keyed or message.idempotency_key is not None
             body = _encode(message)
             rows.append(
                 (
@@ -231,20 +235,30 @@ class SQLiteStore(Store):
                     interval,
                     now,
                     line,
+                    message.idempotency_key,
                 )
             )
         if not rows:
-            return
+            return {}
+        puts = [_data_row(d.namespace, d.key, d.value, now, d.ttl) for d in data]
         # Handed over at once: the writer joins the waiting enqueues of many requests into one insert.
+        if keyed:
+            stored = await self.writer.submit_rows(_enqueue_keyed, [(rows, puts)])
+            # The answer is for every request the insert joined: keep this one's keys.
+            # (A key absent from it came with an id stored before under no key: that message is the one.)
+            return {
+                m.idempotency_key: stored.get(m.idempotency_key, m.id) for m in messages if m.idempotency_key
+            }
+        insert: Callable[[sqlite3.Connection, list[Any]], Any]
         if spaced:
-            insert: Callable[[sqlite3.Connection, list[Any]], None] = _enqueue_spaced
+            insert = _enqueue_spaced
         else:  # due now: nothing depends on which ids are new, and the primary key skips stored ones
-            insert, rows = _INSERT_DUE_NOW, [(*row[:6], now, now, line) for row in rows]
-        if data:
-            puts = [_data_row(d.namespace, d.key, d.value, now, d.ttl) for d in data]
+            insert, rows = _INSERT_DUE_NOW, [_due_now(row) for row in rows]
+        if puts:
             await self.writer.submit_together([(insert, rows), (_put_data, puts)])
         else:
             await self.writer.submit_rows(insert, rows)
+        return {}
 
     async def claim(self, now: float, limit: int, lease: float) -> list[QueuedMessage]:
         if limit <= 0:
@@ -383,29 +397,67 @@ def _pack_messages(rows: list[tuple[Any, ...]]) -> tuple[str, bytes]:
 _INSERT_DUE_NOW = OneStatement(_INSERT_NEW_MESSAGES, _pack_messages)
 
 
-def _enqueue_spaced(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
-    """Messages of which some share a speed limit: each one is due an interval after the last of its key."""
+def _due_now(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """An enqueue row as `_INSERT_MESSAGES` takes it, due when it was accepted."""
+    return (*row[:6], row[8], row[8], row[9], row[10])
+
+
+def _enqueue_keyed(
+    conn: sqlite3.Connection, calls: list[tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]]
+) -> dict[str, str]:
+    """Requests of which some messages have idempotency keys, each as (its enqueue rows, its puts): the
+    ids stored under their keys. A request's puts are stored only when one of its messages is: a request
+    retried under the same keys stores none of its own ids, and must not overwrite what the first one put
+    (an SFMC lookup naming the first request's message)."""
+    rows = [row for call_rows, _ in calls for row in call_rows]
+    if any(row[6] is not None for row in rows):
+        stored = _enqueue_spaced(conn, rows)
+    else:
+        conn.execute(_INSERT_NEW_MESSAGES, _pack_messages([_due_now(row) for row in rows]))
+        stored = _stored_keys(conn, [row[10] for row in rows])
+    if any(puts for _, puts in calls):
+        ids = json_list(row[0] for call_rows, puts in calls if puts for row in call_rows)
+        present = {row[0] for row in conn.execute(_EXISTING_IDS, (ids,))}
+        kept = [put for call_rows, puts in calls if any(r[0] in present for r in call_rows) for put in puts]
+        if kept:
+            _put_data(conn, kept)
+    return stored
+
+
+def _stored_keys(conn: sqlite3.Connection, keys: list[str | None]) -> dict[str, str]:
+    """Each of `keys` (None for none) and the id of the message stored under it."""
+    present = [key for key in keys if key is not None]
+    return dict(conn.execute(_EXISTING_KEYS, (json_list(present),))) if present else {}
+
+
+def _enqueue_spaced(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> dict[str, str]:
+    """Messages of which some share a speed limit: each one is due an interval after the last of its key.
+    Only new messages move a key's last due time, so a retried request does not delay the next one."""
     seen = {row[0] for row in conn.execute(_EXISTING_IDS, (json_list(row[0] for row in rows),))}
+    seen_keys = set(_stored_keys(conn, [row[10] for row in rows]))
     fresh = []
     for row in rows:
-        if row[0] not in seen:  # stored before, or twice in this batch
+        if row[0] not in seen and row[10] not in seen_keys:  # stored before, or twice in this batch
             seen.add(row[0])
+            if row[10] is not None:
+                seen_keys.add(row[10])
             fresh.append(row)
     keys = {row[6] for row in fresh if row[6] is not None}
     last_due: dict[str, float] = dict(conn.execute(_LAST_DUE, (json_list(keys),))) if keys else {}
     touched: dict[str, float] = {}
     inserts = []
-    for mid, body, channel, destination, host, wants, key, interval, now, line in fresh:
+    for mid, body, channel, destination, host, wants, key, interval, now, line, idempotency_key in fresh:
         due = now
         if key is not None:
             previous = last_due.get(key)
             if previous is not None:
                 due = max(now, previous + interval)
             last_due[key] = touched[key] = due
-        inserts.append((mid, body, channel, destination, host, wants, due, now, line))
+        inserts.append((mid, body, channel, destination, host, wants, due, now, line, idempotency_key))
     conn.execute(_INSERT_MESSAGES, pack(inserts, blobs={1}))
     if touched:
         conn.executemany(_SAVE_LAST_DUE, touched.items())
+    return _stored_keys(conn, [row[10] for row in rows])
 
 
 def _claim(conn: sqlite3.Connection, now: float, limit: int, until: float) -> list[tuple[bytes, int]]:

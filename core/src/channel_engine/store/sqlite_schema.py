@@ -42,7 +42,8 @@ CREATE TABLE IF NOT EXISTS messages (
     error_name TEXT,
     failure_reason TEXT,
     message_count INTEGER,
-    timeline TEXT NOT NULL DEFAULT ''
+    timeline TEXT NOT NULL DEFAULT '',
+    idempotency_key TEXT
 );
 CREATE INDEX IF NOT EXISTS messages_due ON messages (state, due_at);
 CREATE INDEX IF NOT EXISTS messages_by_destination ON messages (ltrim(destination, '+'), created_at);
@@ -133,5 +134,25 @@ def execute_when_unlocked(
         pause = min(pause * 2, 0.001)
 
 
+# Columns added since the first release, created on a database made before them: (table, column, type).
+ADDED_COLUMNS = (("messages", "idempotency_key", "TEXT"),)
+# Indexes on those columns, created once the columns exist.
+LATER_INDEXES = """
+CREATE UNIQUE INDEX IF NOT EXISTS messages_by_idempotency_key ON messages (idempotency_key)
+    WHERE idempotency_key IS NOT NULL;
+"""
+
+
 def create_schema(conn: sqlite3.Connection) -> None:
     conn.executescript(SCHEMA)
+    execute_when_unlocked(conn, "BEGIN IMMEDIATE")  # another process may be adding the same columns
+    try:
+        for table, column, kind in ADDED_COLUMNS:
+            if column not in {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}:
+                conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+        for statement in filter(str.strip, LATER_INDEXES.split(";")):
+            conn.execute(statement)
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise

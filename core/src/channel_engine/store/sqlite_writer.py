@@ -139,12 +139,11 @@ class GroupCommitWriter:
         docstring)."""
         return self._put(fn, None, args)
 
-    def submit_rows(
-        self, fn: Callable[[sqlite3.Connection, list[R]], None], rows: list[R]
-    ) -> asyncio.Future[None]:
+    def submit_rows(self, fn: Callable[[sqlite3.Connection, list[R]], T], rows: list[R]) -> asyncio.Future[T]:
         """Queue `fn(conn, rows)`; waiting jobs of the same `fn` run as one call over all their rows (in
-        the order they were queued). `fn` must accept any number of rows and write only tables no other
-        row function writes: row jobs of different functions may run in either order."""
+        the order they were queued), and each gets what that call answers. `fn` must accept any number of
+        rows and write only tables no other row function writes: row jobs of different functions may run
+        in either order."""
         return self._put(fn, rows)
 
     def submit_together(
@@ -356,17 +355,17 @@ def _run_job(conn: sqlite3.Connection, job: Job) -> Any:
 
 
 def _run_jobs(conn: sqlite3.Connection, jobs: list[Job]) -> Any:
-    """One caller's jobs (one job, or the parts of a `submit_together`), each on its own rows."""
-    for job in jobs:
-        result = _run_job(conn, job)
-    return result
+    """One caller's jobs (one job, or the parts of a `submit_together`), each on its own rows; the first
+    one's answer is the caller's, as when they run merged with others' (see `Committer.commit`)."""
+    results = [_run_job(conn, job) for job in jobs]
+    return results[0]
 
 
 def _run_group(conn: sqlite3.Connection, group: list[Job]) -> Any:
+    """One function's jobs as one call; every job of a row function gets the answer for all the rows."""
     if len(group) == 1:
         return _run_job(conn, group[0])
-    group[0].fn(conn, _rows_of(group))
-    return None
+    return group[0].fn(conn, _rows_of(group))
 
 
 def _rows_of(group: list[Job]) -> list[Any]:
