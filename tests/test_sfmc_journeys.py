@@ -4,6 +4,7 @@ loopback everywhere; every wait awaits an event."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -150,6 +151,9 @@ async def test_a_retried_execute_sends_nothing_twice(trip: Journey) -> None:
     view = await trip.harness.engine.store.get_message(first["messageId"])
     assert view is not None and [e.event for e in view.timeline].count("ACCEPTED") == 1
     assert len(trip.harness.simulator.accepted) == 1
+    # Get Reports' lookup still names the message the first execute stored, not one the retry made up.
+    lookups = await trip.harness.engine.store.list_data("sfmc-sent", time.time())
+    assert [v for k, v in lookups.items() if k.endswith("|contact-1")] == [first["messageId"].encode()]
     # The same contact in a new activity instance (a re-entry) is a new message.
     again = await trip.execute("contact-1", **activity_arguments(trip, "sms", "41791234000"))
     assert again["messageId"] != first["messageId"]

@@ -135,12 +135,15 @@ def build_message(project: Project, request: SendRequest) -> OutboundMessage | l
             },
         ),
         account=account_name(project),
-        id=message_id(project.project_token, request.message_id) if request.message_id else None,
+        idempotency_key=idempotency_key(project.project_token, request.message_id)
+        if request.message_id
+        else None,
     )
 
 
-def message_id(token: str, key: str) -> str:
-    """Our id for a scenario's own message id: the same request twice is one message."""
+def idempotency_key(token: str, key: str) -> str:
+    """The engine's idempotency key for a scenario's own message id: the same request twice is one message
+    (the engine's id of the first), in this project only."""
     return "br-" + hashlib.sha256(f"{token}\0{key}".encode()).hexdigest()[:32]
 
 

@@ -33,8 +33,9 @@ WINDOW_CLOSED = "WhatsAppWindowClosed"
 FAILED_STATUSES = {"UNDELIVERABLE", "REJECTED", "EXPIRED"}
 
 
-def message_id(org_id: str, *parts: str) -> str:
-    """Our message id for something Salesforce identifies (an entry, a session's closing message)."""
+def idempotency_key(org_id: str, *parts: str) -> str:
+    """The engine's idempotency key for something Salesforce or the panel identifies (an entry, a session's
+    closing message, a press of Send): the same one twice is one message."""
     return "sc-" + hashlib.sha256("\0".join((org_id, *parts)).encode()).hexdigest()[:32]
 
 
@@ -65,14 +66,14 @@ def whatsapp_contents(message: dict[str, Any]) -> list[dict[str, Any]]:
 
 def notice(org: Org, record: Conversation, kind: str, key: str, text: str) -> OutboundMessage | None:
     """A message of the org's own (the welcome or closing message) to the conversation's end user, from
-    the sender they wrote to; its id is derived from `kind` and `key`, so it goes once. None when that
-    sender is no longer selected."""
+    the sender they wrote to; its idempotency key is derived from `kind` and `key`, so it goes once. None
+    when that sender is no longer selected."""
     account = org.account_for(record.sender)
     if account is None:
         return None
     return OutboundMessage(
         channel="whatsapp",
-        id=message_id(org.org_id, kind, key),
+        idempotency_key=idempotency_key(org.org_id, kind, key),
         destination=record.end_user,
         sender=record.sender,
         content={"type": "TEXT", "text": text},
@@ -188,7 +189,7 @@ class AgentMessages:
         messages = [
             OutboundMessage(
                 channel="whatsapp",
-                id=message_id(org.org_id, identifier, str(i)),
+                idempotency_key=idempotency_key(org.org_id, identifier, str(i)),
                 destination=end_user,
                 sender=record.sender,
                 content=content,

@@ -45,6 +45,7 @@ from channel_engine import HostRef, HostServices, OutboundMessage, Problem
 from channel_engine.documents import Documents, validation_path
 from channel_engine.models import MessageView
 
+from .agents import idempotency_key
 from .config import Org, WhatsAppAccount, engine_account
 from .conversations import Conversations
 from .templates_api import Template, TemplatesUnavailable, approved_templates
@@ -447,7 +448,10 @@ def panel_routes(
                 name=HOST,
                 context={"orgId": org.org_id, "endUser": to, "source": SOURCE, "sessionId": body.session_id},
             ),
-            id=_message_id(org.org_id, body.request_id) if body.request_id else None,
+            # Pressing Send twice for one form is one message.
+            idempotency_key=idempotency_key(org.org_id, "panel", body.request_id)
+            if body.request_id
+            else None,
         )
         try:
             verdict = (await services.submit([message]))[0]
@@ -477,8 +481,3 @@ def panel_routes(
         Route(f"{base}/api/send", send, methods=["POST"]),
         Route(f"{base}/api/messages/{{message_id}}", status, methods=["GET"]),
     ]
-
-
-def _message_id(org_id: str, request_id: str) -> str:
-    """Our id for a send the page names: pressing Send twice for one form is one message."""
-    return "sc-panel-" + hashlib.sha256(f"{org_id}\0{request_id}".encode()).hexdigest()[:32]

@@ -29,7 +29,15 @@ from typing import Any
 
 import msgspec
 
-from channel_engine import HostRef, MessageOptions, OutboundMessage, SpeedLimit, UrlOptions, ValidityPeriod
+from channel_engine import (
+    HostRef,
+    MessageOptions,
+    OutboundMessage,
+    SpeedLimit,
+    UrlOptions,
+    ValidityPeriod,
+    new_message_id,
+)
 
 RESERVED = frozenset(
     {
@@ -105,9 +113,9 @@ class ExecuteCall:
             phones=phones,
         )
 
-    def message_id(self, mid: str) -> str:
-        """The same execute (activity instance and contact) always gets the same id, so a retried execute
-        stores nothing twice; anything else gets a new one."""
+    def idempotency_key(self, mid: str) -> str:
+        """The same execute (activity instance and contact) always has the same key, so a retried execute
+        stores nothing twice and answers the first one's message id; anything else gets a new one."""
         seed = "|".join((mid, self.activity_id, self.activity_instance_id, self.definition_instance_id))
         return hashlib.sha256(f"{seed}|{self.contact_key}".encode()).hexdigest()[:32]
 
@@ -247,5 +255,6 @@ def build_message(call: ExecuteCall, mid: str, account: str | None) -> OutboundM
         ),
         host=HostRef(name="sfmc", context=context),
         account=account,
-        id=call.message_id(mid),
+        id=new_message_id(),
+        idempotency_key=call.idempotency_key(mid),
     )
