@@ -240,6 +240,9 @@ async def test_concurrent_requests_with_one_idempotency_key_store_one_message(st
     winner = answers[0]["same"]
     assert all(answer == {"same": winner} for answer in answers)
     assert (await store.stats())["state_QUEUED"] == 1
+    # Requests joined in one write each hear about their own keys only.
+    apart = await asyncio.gather(*(store.enqueue([keyed(f"n{i}", f"key-{i}")], 1.0) for i in range(5)))
+    assert apart == [{f"key-{i}": f"n{i}"} for i in range(5)]
     twins = await store.enqueue([keyed("a", "twin"), keyed("b", "twin")], 2.0)
     assert twins == {"twin": "a"}  # in one call the first wins, as with twin ids
     assert await store.get_message("b") is None

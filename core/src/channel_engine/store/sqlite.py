@@ -243,8 +243,7 @@ class SQLiteStore(Store):
         puts = [_data_row(d.namespace, d.key, d.value, now, d.ttl) for d in data]
         # Handed over at once: the writer joins the waiting enqueues of many requests into one insert.
         if keyed:
-            stored = await self.writer.submit_rows(_enqueue_keyed, [(rows, puts)])
-            # The answer is for every request the insert joined: keep this one's keys.
+            (stored,) = await self.writer.submit_rows(_enqueue_keyed, [(rows, puts)])  # type: ignore[misc]
             # (A key absent from it came with an id stored before under no key: that message is the one.)
             return {
                 m.idempotency_key: stored.get(m.idempotency_key, m.id) for m in messages if m.idempotency_key
@@ -404,24 +403,24 @@ def _due_now(row: tuple[Any, ...]) -> tuple[Any, ...]:
 
 def _enqueue_keyed(
     conn: sqlite3.Connection, calls: list[tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]]
-) -> dict[str, str]:
-    """Requests of which some messages have idempotency keys, each as (its enqueue rows, its puts): the
-    ids stored under their keys. A request's puts are stored only when one of its messages is: a request
-    retried under the same keys stores none of its own ids, and must not overwrite what the first one put
-    (an SFMC lookup naming the first request's message)."""
+) -> list[dict[str, str]]:
+    """Requests of which some messages have idempotency keys, each as (its enqueue rows, its puts): for
+    each request, the ids stored under its keys. A request's puts are stored only when one of its messages
+    is: a request retried under the same keys stores none of its own ids, and must not overwrite what the
+    first one put (an SFMC lookup naming the first request's message)."""
     rows = [row for call_rows, _ in calls for row in call_rows]
     if any(row[6] is not None for row in rows):
-        stored = _enqueue_spaced(conn, rows)
+        _enqueue_spaced(conn, rows)
     else:
         conn.execute(_INSERT_NEW_MESSAGES, _pack_messages([_due_now(row) for row in rows]))
-        stored = _stored_keys(conn, [row[10] for row in rows])
+    stored = _stored_keys(conn, [row[10] for row in rows])
     if any(puts for _, puts in calls):
         ids = json_list(row[0] for call_rows, puts in calls if puts for row in call_rows)
         present = {row[0] for row in conn.execute(_EXISTING_IDS, (ids,))}
         kept = [put for call_rows, puts in calls if any(r[0] in present for r in call_rows) for put in puts]
         if kept:
             _put_data(conn, kept)
-    return stored
+    return [{r[10]: stored[r[10]] for r in call_rows if r[10] in stored} for call_rows, _ in calls]
 
 
 def _stored_keys(conn: sqlite3.Connection, keys: list[str | None]) -> dict[str, str]:
@@ -430,7 +429,7 @@ def _stored_keys(conn: sqlite3.Connection, keys: list[str | None]) -> dict[str, 
     return dict(conn.execute(_EXISTING_KEYS, (json_list(present),))) if present else {}
 
 
-def _enqueue_spaced(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> dict[str, str]:
+def _enqueue_spaced(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
     """Messages of which some share a speed limit: each one is due an interval after the last of its key.
     Only new messages move a key's last due time, so a retried request does not delay the next one."""
     seen = {row[0] for row in conn.execute(_EXISTING_IDS, (json_list(row[0] for row in rows),))}
@@ -457,7 +456,6 @@ def _enqueue_spaced(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> di
     conn.execute(_INSERT_MESSAGES, pack(inserts, blobs={1}))
     if touched:
         conn.executemany(_SAVE_LAST_DUE, touched.items())
-    return _stored_keys(conn, [row[10] for row in rows])
 
 
 def _claim(conn: sqlite3.Connection, now: float, limit: int, until: float) -> list[tuple[bytes, int]]:

@@ -185,7 +185,9 @@ class ProcessWriter:
     def submit(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
         return self._request(CALL, fn, args)
 
-    def submit_rows(self, fn: Callable[[Any, list[Any]], T], rows: list[Any]) -> asyncio.Future[T]:
+    def submit_rows(
+        self, fn: Callable[[Any, list[Any]], list[T] | None], rows: list[Any]
+    ) -> asyncio.Future[list[T] | None]:
         return self._request(ROWS, fn, rows)
 
     def submit_together(

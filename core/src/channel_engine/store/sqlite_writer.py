@@ -139,11 +139,13 @@ class GroupCommitWriter:
         docstring)."""
         return self._put(fn, None, args)
 
-    def submit_rows(self, fn: Callable[[sqlite3.Connection, list[R]], T], rows: list[R]) -> asyncio.Future[T]:
+    def submit_rows(
+        self, fn: Callable[[sqlite3.Connection, list[R]], list[T] | None], rows: list[R]
+    ) -> asyncio.Future[list[T] | None]:
         """Queue `fn(conn, rows)`; waiting jobs of the same `fn` run as one call over all their rows (in
-        the order they were queued), and each gets what that call answers. `fn` must accept any number of
-        rows and write only tables no other row function writes: row jobs of different functions may run
-        in either order."""
+        the order they were queued). `fn` answers None, or one answer per row: the future gets those of
+        `rows`. `fn` must accept any number of rows and write only tables no other row function writes:
+        row jobs of different functions may run in either order."""
         return self._put(fn, rows)
 
     def submit_together(
@@ -271,8 +273,7 @@ class Committer:
                 outcomes = [(job, (None, None)) for job in groups[0]]
             else:
                 for group in groups:
-                    result = _run_group(conn, group)
-                    outcomes += [(job, (result, None)) for job in group]
+                    outcomes += [(job, (result, None)) for job, result in _run_group(conn, group)]
                 conn.execute("COMMIT")
         except Exception as exc:
             if conn.in_transaction:
@@ -361,11 +362,21 @@ def _run_jobs(conn: sqlite3.Connection, jobs: list[Job]) -> Any:
     return results[0]
 
 
-def _run_group(conn: sqlite3.Connection, group: list[Job]) -> Any:
-    """One function's jobs as one call; every job of a row function gets the answer for all the rows."""
+def _run_group(conn: sqlite3.Connection, group: list[Job]) -> list[tuple[Job, Any]]:
+    """One function's jobs as one call, and what each job gets: a row function answers None, or a list
+    with one answer per row, of which each job gets those of its own rows (so no caller is handed, nor
+    has to unpickle, everyone's)."""
     if len(group) == 1:
-        return _run_job(conn, group[0])
-    return group[0].fn(conn, _rows_of(group))
+        return [(group[0], _run_job(conn, group[0]))]
+    answer = group[0].fn(conn, _rows_of(group))
+    if answer is None:
+        return [(job, None) for job in group]
+    shares, start = [], 0
+    for job in group:
+        count = len(job.rows or ())
+        shares.append((job, answer[start : start + count]))
+        start += count
+    return shares
 
 
 def _rows_of(group: list[Job]) -> list[Any]:
