@@ -409,14 +409,22 @@ def _enqueue_keyed(
     is: a request retried under the same keys stores none of its own ids, and must not overwrite what the
     first one put (an SFMC lookup naming the first request's message)."""
     rows = [row for call_rows, _ in calls for row in call_rows]
+    before = conn.total_changes
     if any(row[6] is not None for row in rows):
         _enqueue_spaced(conn, rows)
     else:
         conn.execute(_INSERT_NEW_MESSAGES, _pack_messages([_due_now(row) for row in rows]))
-    stored = _stored_keys(conn, [row[10] for row in rows])
+    every_one_new = conn.total_changes - before == len(rows)  # the usual case: nothing to look up
+    if every_one_new:
+        stored = {row[10]: row[0] for row in rows if row[10] is not None}
+    else:
+        stored = _stored_keys(conn, [row[10] for row in rows])
     if any(puts for _, puts in calls):
-        ids = json_list(row[0] for call_rows, puts in calls if puts for row in call_rows)
-        present = {row[0] for row in conn.execute(_EXISTING_IDS, (ids,))}
+        if every_one_new:
+            present = {row[0] for row in rows}
+        else:
+            ids = json_list(row[0] for call_rows, puts in calls if puts for row in call_rows)
+            present = {row[0] for row in conn.execute(_EXISTING_IDS, (ids,))}
         kept = [put for call_rows, puts in calls if any(r[0] in present for r in call_rows) for put in puts]
         if kept:
             _put_data(conn, kept)
