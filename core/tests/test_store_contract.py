@@ -253,9 +253,11 @@ async def test_an_idempotency_key_holds_for_spaced_messages_and_keeps_their_spac
     await store.enqueue([keyed("m0", "k0", speed=limit), keyed("m1", "k1", speed=limit)], 0.0)
 
     retried = await store.enqueue([keyed("m1-retry", "k1", speed=limit)], 0.0)
-    await store.enqueue([msg("m2", speed=limit)], 0.0)
+    # A retry beside a new message in one call: the new one's speed-limit write is not a stored message.
+    beside = await store.enqueue([keyed("m1-again", "k1", speed=limit), keyed("m2", "k2", speed=limit)], 0.0)
 
     assert retried == {"k1": "m1"}
+    assert beside == {"k1": "m1", "k2": "m2"}
     # The retry moved nothing: the next new message is due right after m1.
     assert await due_times(store, ["m0", "m1", "m2"]) == {"m0": 0.0, "m1": 1.0, "m2": 2.0}
 

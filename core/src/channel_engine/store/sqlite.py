@@ -409,12 +409,13 @@ def _enqueue_keyed(
     is: a request retried under the same keys stores none of its own ids, and must not overwrite what the
     first one put (an SFMC lookup naming the first request's message)."""
     rows = [row for call_rows, _ in calls for row in call_rows]
-    before = conn.total_changes
     if any(row[6] is not None for row in rows):
         _enqueue_spaced(conn, rows)
+        every_one_new = False  # its changes count speed-limit rows too: look the keys up
     else:
+        before = conn.total_changes
         conn.execute(_INSERT_NEW_MESSAGES, _pack_messages([_due_now(row) for row in rows]))
-    every_one_new = conn.total_changes - before == len(rows)  # the usual case: nothing to look up
+        every_one_new = conn.total_changes - before == len(rows)  # the usual case: nothing to look up
     if every_one_new:
         stored = {row[10]: row[0] for row in rows if row[10] is not None}
     else:
