@@ -156,12 +156,9 @@ class RedisStore(Store):
         if client is not None:
             await client.aclose()
 
-    async def _run(self, script: str, *args: Any, client: Any = None) -> Any:
-        """Run one of our scripts; with `client` a transaction's pipeline, queued in it (one commit)."""
+    async def _run(self, script: str, *args: Any) -> Any:
         self.commits += 1
-        # Not `client or self.client`: a pipeline with nothing queued yet is falsy (its length is 0).
-        runner = self.client if client is None else client
-        return await self._scripts[script](keys=[], args=[self.prefix, *args], client=runner)
+        return await self._scripts[script](keys=[], args=[self.prefix, *args], client=self.client)
 
     def _key(self, *parts: str) -> str:
         return ":".join((self.prefix, *parts))
