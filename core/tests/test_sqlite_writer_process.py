@@ -6,6 +6,7 @@ The store contract suite runs on it too (kind "sqlite-process"); these are the t
 from __future__ import annotations
 
 import asyncio
+import faulthandler
 import os
 import select
 import sqlite3
@@ -18,8 +19,10 @@ import pytest
 
 from channel_engine.config import from_env
 from channel_engine.errors import ConfigError
-from channel_engine.store.sqlite import SQLiteStore, _executemany
+from channel_engine.models import OutboundMessage
+from channel_engine.store.sqlite import SQLiteStore, _claim, _executemany
 from channel_engine.store.sqlite_process import ProcessWriter
+from channel_engine.store.sqlite_writer import StoreClosedError
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="pidfd and SO_PEERCRED are Linux's")
 
@@ -138,6 +141,62 @@ async def test_a_writer_that_cannot_open_the_database_says_why(tmp_path: Path) -
     store = SQLiteStore(tmp_path / "store.db", writer_process=True)
     with pytest.raises(sqlite3.OperationalError, match="unable to open database file"):
         await store.open()
+
+
+def bulky(prefix: str, count: int) -> list[OutboundMessage]:
+    text = "x" * 1500  # a few megabytes in all: more than a socket's buffers hold
+    return [
+        OutboundMessage(channel="sms", destination="41790000001", content={"text": text}, id=f"{prefix}{i}")
+        for i in range(count)
+    ]
+
+
+async def test_a_large_write_goes_out_while_a_large_answer_comes_in(tmp_path: Path) -> None:
+    """The socket is the event loop's: a frame larger than the socket's buffers is written as the writer
+    reads it, while the loop goes on reading the writer's large answer (blocking on either would leave each
+    side waiting for the other to read)."""
+    store = SQLiteStore(tmp_path / "store.db", writer_process=True)
+    await store.open()
+    # Stuck, the loop could not even time out: end the run with every thread's stack instead of hanging.
+    faulthandler.dump_traceback_later(60, exit=True)
+    try:
+        await store.enqueue(bulky("a", 2000), 1.0)
+        claiming = store.writer.submit(_claim, 2.0, 2000, 62.0)  # its answer is a few megabytes
+        await asyncio.sleep(0)  # one turn: the claim goes in a frame of its own, and the writer answers it...
+        await store.enqueue(bulky("b", 2000), 2.0)  # ...while this frame goes out
+        claimed = await claiming
+        assert len(claimed) == 2000
+        assert len(await store.claim(3.0, 5000, 60.0)) == 2000  # the second write, all of it
+    finally:
+        faulthandler.cancel_dump_traceback_later()
+        await store.close()
+
+
+async def test_a_write_from_another_threads_loop_is_answered_on_it(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "store.db", writer_process=True)
+    await store.open()
+    try:
+
+        def elsewhere() -> None:
+            asyncio.run(store.put_account("from a thread", b"1"))
+
+        await asyncio.gather(asyncio.to_thread(elsewhere), store.put_account("from home", b"2"))
+        assert await store.get_accounts() == {"from a thread": b"1", "from home": b"2"}
+    finally:
+        await store.close()
+
+
+async def test_writes_fail_plainly_once_the_writer_has_gone(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "store.db", writer_process=True)
+    await store.open()
+    pid = writer_of(store).pid
+    assert pid is not None
+    os.kill(pid, 9)
+    assert wait_until_ended(pid)
+    gone = r"the SQLite writer process has gone away|the store is not open"  # as soon as the loop has heard
+    with pytest.raises(StoreClosedError, match=gone):
+        await store.put_account("lost", b"1")
+    await store.close()  # nothing left to wait for
 
 
 def test_the_writer_is_chosen_by_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -405,10 +405,11 @@ def hand_back(
         by_loop.setdefault(loop, []).append((future, result, error))
     for loop, items in by_loop.items():
         with contextlib.suppress(RuntimeError):  # the caller's loop is closed: nobody is waiting
-            loop.call_soon_threadsafe(_resolve, items)
+            loop.call_soon_threadsafe(resolve, items)
 
 
-def _resolve(items: list[tuple[asyncio.Future[Any], Any, BaseException | None]]) -> None:
+def resolve(items: list[tuple[asyncio.Future[Any], Any, BaseException | None]]) -> None:
+    """Settle each future with its result or error, on the thread of its loop."""
     for future, result, error in items:
         if future.done():  # the caller was cancelled; the write is committed all the same
             continue
