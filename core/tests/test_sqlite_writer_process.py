@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import faulthandler
 import os
+import pickle
 import select
 import sqlite3
 import subprocess
@@ -20,9 +21,9 @@ import pytest
 from channel_engine.config import from_env
 from channel_engine.errors import ConfigError
 from channel_engine.models import OutboundMessage
-from channel_engine.store.sqlite import SQLiteStore, _claim, _executemany
+from channel_engine.store.sqlite import _INSERT_DUE_NOW, SQLiteStore, _claim, _executemany
 from channel_engine.store.sqlite_process import ProcessWriter
-from channel_engine.store.sqlite_writer import StoreClosedError
+from channel_engine.store.sqlite_writer import Job, StoreClosedError, _merged
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="pidfd and SO_PEERCRED are Linux's")
 
@@ -141,6 +142,15 @@ async def test_a_writer_that_cannot_open_the_database_says_why(tmp_path: Path) -
     store = SQLiteStore(tmp_path / "store.db", writer_process=True)
     with pytest.raises(sqlite3.OperationalError, match="unable to open database file"):
         await store.open()
+
+
+def test_one_statement_sent_in_two_frames_still_runs_once_for_both() -> None:
+    """Each frame unpickles its own copy of a statement; the writer's batch joins their rows all the same
+    (and a batch of one statement commits without BEGIN and COMMIT of its own)."""
+    first, second = (pickle.loads(pickle.dumps(_INSERT_DUE_NOW)) for _ in range(2))
+    assert first is not second
+    groups = _merged([Job(first, ["a"], 1, None), Job(second, ["b"], 2, None)])
+    assert [[job.rows for job in group] for group in groups] == [[["a"], ["b"]]]
 
 
 def bulky(prefix: str, count: int) -> list[OutboundMessage]:

@@ -86,6 +86,14 @@ class OneStatement:
     def __call__(self, conn: sqlite3.Connection, rows: list[Any]) -> None:
         conn.execute(self.sql, self.params(rows))
 
+    # Equal by what it runs: the writer process unpickles a new one from every frame, and the jobs of
+    # different frames must still join one statement (`_merged` groups by function).
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, OneStatement) and (self.sql, self.params) == (other.sql, other.params)
+
+    def __hash__(self) -> int:
+        return hash((self.sql, self.params))
+
 
 class _Together:
     """Queued by `submit_together`: parts that the thread takes into one batch."""
