@@ -202,7 +202,7 @@ def main() -> int:
     if args.sfmc:
         return sfmc_execute(["--quick"] if args.quick else [])
     scale = 0.2 if args.quick else 1.0
-    ceiling = intake_ceiling(int(20_000 * scale), rounds=1 if args.quick else 2)
+    ceiling = intake_ceiling(int(20_000 * scale), rounds=1 if args.quick else 3)
     rows = []
     for batch, connections in ((100, 8), (1000, 4)):
         r = asyncio.run(intake(batch, connections, int(200_000 * scale)))

@@ -12,7 +12,8 @@ SMS, a distinct contact key and activityInstanceId, and is signed (HS256) before
 
 1. Ceiling: closed loop, 16 and then 128 keep-alive connections sending as fast as answers come, for
    `seconds` each, against the engine's /sfmc/{mid}/message/execute and against bench/bare_app.py (the
-   same signed bodies, the same uvicorn settings) -> ratio, goal >= 0.40.
+   same signed bodies, the same uvicorn settings) -> each engine rate over the bare ceiling (the bare
+   endpoint's best rate of either connection count), goal >= 0.40.
 2. Latency: open loop at RATE requests/s: each request leaves at its scheduled time on an idle connection
    (a new one is opened when none is idle), whether or not earlier answers came; latency runs from the
    scheduled time to the end of the answer, so a late send counts against the server, not in its favour.
@@ -530,17 +531,22 @@ def latency_and_rest(eng: SfmcEngine, fake_url: str, path: str, bodies: list[byt
 def report(r: dict) -> list[str]:
     """Print the figures; the rows for bench/results.md."""
     rows = []
+    # The goal is a share of the bare ceiling: the bare endpoint's best rate, whichever connection count
+    # gave it (with 128 connections it serves fewer requests than with 16, and would flatter the engine).
+    bare_at, bare = max(r["bare"].items(), key=lambda item: item[1])
     for deployment in DEPLOYMENTS:
         where = deployment.where
         for connections in deployment.ceilings:
-            engine, bare = r[deployment.name][connections], r["bare"][connections]
+            engine = r[deployment.name][connections]
             print(
-                f"sfmc execute ceiling, {connections:>3} connections{where}: bare {bare:>9,.0f} req/s  "
-                f"engine {engine:>7,.0f} req/s  ratio {engine / bare:.2f} (goal >= {GOAL_RATIO:.2f})"
+                f"sfmc execute ceiling, {connections:>3} connections{where}: engine {engine:>7,.0f} req/s  "
+                f"bare ceiling {bare:>9,.0f} req/s ({bare_at} connections)  ratio {engine / bare:.2f} "
+                f"(goal >= {GOAL_RATIO:.2f})"
             )
             rows.append(
                 f"{ROW_PREFIX}, JWT-signed, 1 SMS per request, {connections} connections{where} "
-                f"| {engine:,.0f} req/s | {bare:,.0f} req/s | {engine / bare:.2f} | ≥ {GOAL_RATIO:.2f} |"
+                f"| {engine:,.0f} req/s | {bare:,.0f} req/s (ceiling, {bare_at} connections) "
+                f"| {engine / bare:.2f} | ≥ {GOAL_RATIO:.2f} |"
             )
     b = r["bare_latency"]
     for deployment in (d for d in DEPLOYMENTS if d.latency):
