@@ -36,6 +36,19 @@ async def test_a_message_is_delivered_and_its_report_reaches_the_host(engine_har
     assert view["messageCount"] == 1
 
 
+async def test_a_steady_stream_goes_out_in_few_requests(tmp_path):
+    """After a claim that found something, the dispatcher lingers before the next: messages queued in the
+    meantime go to Infobip together, in one request, instead of one request for each claim."""
+    async with run_engine(tmp_path, dispatch_linger=1.0) as h:
+        await h.send(sms("41793000000"))
+        await h.simulator.wait_accepted(1)
+        assert h.simulator.requests == 1
+        for i in range(1, 6):
+            await h.send(sms(f"4179300000{i}"))
+        await h.simulator.wait_accepted(6)
+        assert h.simulator.requests == 2
+
+
 async def test_a_host_that_asks_hears_when_infobip_accepts_its_message(tmp_path):
     async with run_engine(tmp_path, RecordingHost(sent_reports=True)) as h:
         mid = await h.send(sms("41793026727", text="x" * 200))  # two parts

@@ -42,6 +42,7 @@ class Settings:
     sqlite_writer: str = "thread"
     webhook_auth: WebhookAuthSettings = field(default_factory=WebhookAuthSettings)
     dispatch_batch: int = 2000
+    dispatch_linger: float = 0.02  # seconds between claims that find less than a batch (see Dispatcher)
     lease_seconds: float = 30.0
     max_attempts: int = 12
     provider_concurrency: int = 8

@@ -79,6 +79,7 @@ class Dispatcher:
         retry: RetryPolicy | None = None,
         clock: Callable[[], float] = time.time,
         poll: float = 1.0,
+        linger: float = 0.02,
         stop_grace: float = 10.0,
         reload_accounts: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
@@ -91,6 +92,12 @@ class Dispatcher:
         # Look at the store at least this often: on a shared store, other processes queue messages that
         # nobody wakes this one for (an intake-only node, or a sender that died).
         self.poll = poll
+        # After a claim that found less than a full batch, the next one waits until `linger` seconds after
+        # it: a steady stream goes out in fewer, larger requests (at 1,000 messages a second, about ten a
+        # request instead of two or three, each request costing the event loop more than its messages),
+        # for at most `linger` (20 ms) more on a message's way out. A full claim is followed at once.
+        self.linger = linger
+        self._next_claim = 0.0  # loop time
         self.stop_grace = stop_grace
         self.accounts = accounts
         self.webhook_urls = webhook_urls
@@ -149,7 +156,13 @@ class Dispatcher:
             # Claim only what can go out soon, so no claimed message outlives its lease in our queue.
             while len(self._in_flight) >= self.max_groups:
                 await asyncio.wait(set(self._in_flight), return_when=asyncio.FIRST_COMPLETED)
+            loop = asyncio.get_running_loop()
+            if (lingering := self._next_claim - loop.time()) > 0:
+                await asyncio.sleep(lingering)
+            claimed_at = loop.time()
             claimed = await self.store.claim(self.clock(), self.batch, self.lease)
+            # (After an empty claim there is nothing to join: the next message goes as soon as it comes.)
+            self._next_claim = claimed_at + self.linger if 0 < len(claimed) < self.batch else 0.0
             if claimed:
                 return claimed
             due = await self.store.next_due()

@@ -83,6 +83,7 @@ class Engine:
             self.webhook_urls,
             self.metrics,
             batch=settings.dispatch_batch,
+            linger=settings.dispatch_linger,
             lease=settings.lease_seconds,
             concurrency=settings.provider_concurrency,
             retry=RetryPolicy(max_attempts=settings.max_attempts),
