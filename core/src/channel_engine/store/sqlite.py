@@ -414,7 +414,7 @@ def _enqueue_keyed(
         every_one_new = False  # its changes count speed-limit rows too: look the keys up
     else:
         before = conn.total_changes
-        conn.execute(_INSERT_NEW_MESSAGES, _pack_messages([_due_now(row) for row in rows]))
+        _INSERT_DUE_NOW(conn, [_due_now(row) for row in rows])
         every_one_new = conn.total_changes - before == len(rows)  # the usual case: nothing to look up
     if every_one_new:
         stored = {row[10]: row[0] for row in rows if row[10] is not None}
@@ -462,7 +462,7 @@ def _enqueue_spaced(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> No
                 due = max(now, previous + interval)
             last_due[key] = touched[key] = due
         inserts.append((mid, body, channel, destination, host, wants, due, now, line, idempotency_key))
-    conn.execute(_INSERT_MESSAGES, pack(inserts, blobs={1}))
+    conn.execute(_INSERT_MESSAGES, _pack_messages(inserts))
     if touched:
         conn.executemany(_SAVE_LAST_DUE, touched.items())
 

@@ -287,7 +287,7 @@ class ProcessWriter:
         finally:
             with self._lock:
                 self._held -= 1
-            self._flush()
+            self._on_home(self._flush)  # the transport is the home loop's
 
     # -- answers, on the home loop -------------------------------------------------------------------------
 
