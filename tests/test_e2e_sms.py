@@ -4,9 +4,12 @@ simulator having posted everything), never a sleep."""
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 
 from channel_engine import OutboundMessage, hookimpl
+from channel_engine.engine import YOUNG_COLLECTION_AFTER
 from channel_engine.testing.harness import run_engine
 from channel_engine.testing.recorder import RecordingHost
 
@@ -34,6 +37,13 @@ async def test_a_message_is_delivered_and_its_report_reaches_the_host(engine_har
     assert view["statusName"] == "DELIVERED_TO_HANDSET"
     assert [e["event"] for e in view["timeline"]] == ["ACCEPTED", "SENT", "DELIVERY"]
     assert view["messageCount"] == 1
+
+
+async def test_a_running_engine_leaves_its_start_up_objects_and_requests_in_flight_to_rest(engine_harness):
+    """Start-up's objects are frozen out of the collector's sight, and a young collection waits for
+    10,000 allocations: the objects of requests in flight alone passed the default 700 every 50 requests."""
+    assert gc.get_freeze_count() > 0
+    assert gc.get_threshold()[0] == YOUNG_COLLECTION_AFTER == 10_000
 
 
 async def test_a_steady_stream_goes_out_in_few_requests(tmp_path):
