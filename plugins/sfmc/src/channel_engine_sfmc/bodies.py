@@ -8,8 +8,9 @@ have both: journeys saved before the salt key was configured still sign with the
 with either is accepted.
 
 A token in the shape Journey Builder sends (header `{"alg": "HS256", "typ": "JWT"}`, canonical base64url
-without padding, no claims but the time ones) takes a short way: PyJWT's own HS256 algorithm object checks
-the signature with keys prepared once per secret or salt, and msgspec decodes the payload once. That skips
+without padding, no claims but the time ones) takes a short way: the header is judged once per distinct
+text, the signature is one C HMAC with keys PyJWT prepared once per secret or salt, compared as base64url
+text, and msgspec decodes the payload once. That skips
 what `jwt.decode` does on every call and which costs most of its time here: preparing the key (PyJWT looks
 for PEM and SSH key markers in it), a Python loop over every byte of the payload checking the base64
 alphabet, and stdlib `json`. Any token outside that shape, and every token the short way does not accept (a
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import binascii
 import functools
+import hmac
 import math
 import time
 import warnings
@@ -37,6 +39,7 @@ from .config import BusinessUnit, salt_bytes
 _HS256 = HMACAlgorithm(HMACAlgorithm.SHA256)
 _BASE64URL = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 _TO_STANDARD = bytes.maketrans(b"-_", b"+/")
+_TO_URLSAFE = bytes.maketrans(b"+/", b"-_")
 _HEADER_KEYS = frozenset({"alg", "typ"})
 _TIME_CLAIMS = ("exp", "nbf", "iat")
 # Claims PyJWT judges against arguments this reader does not pass (or by type): left to jwt.decode.
@@ -141,40 +144,53 @@ def _hs256_key(secret: str | bytes) -> bytes:
 
 
 def _segment(text: bytes) -> bytes | None:
-    """A base64url segment as PyJWT reads it, for the canonical form only (no padding, no stray
-    characters, no unused bits set); None for anything else."""
+    """A base64url segment without padding or stray characters, decoded as PyJWT decodes it (the same
+    binascii call, so unused bits are ignored alike); None for anything else."""
     if text.translate(None, _BASE64URL) or len(text) % 4 == 1:
         return None
-    padded = text.translate(_TO_STANDARD) + b"=" * (-len(text) % 4)
     try:
-        decoded = binascii.a2b_base64(padded)
+        return binascii.a2b_base64(text.translate(_TO_STANDARD) + b"=" * (-len(text) % 4))
     except binascii.Error:
         return None
-    return decoded if binascii.b2a_base64(decoded, newline=False) == padded else None
+
+
+@functools.lru_cache(maxsize=16)
+def _plain_header(text: bytes) -> bool:
+    """Whether a header segment is Journey Builder's: a JSON object of `alg` HS256 and at most a string
+    `typ`. Journey Builder sends the same few bytes every time, so each text is judged once."""
+    decoded = _segment(text)
+    if decoded is None:
+        return False
+    try:
+        header = msgspec.json.decode(decoded)
+    except msgspec.DecodeError:
+        return False
+    return (
+        isinstance(header, dict)
+        and header.get("alg") == "HS256"  # the algorithm is pinned: "none", RS256 and the rest go to PyJWT
+        and header.keys() <= _HEADER_KEYS
+        and isinstance(header.get("typ", ""), str)
+    )
+
+
+def _signature_text(signing_input: bytes, key: str | bytes) -> bytes:
+    """The canonical base64url text of the token's HMAC-SHA256 under `key` (the one-shot C HMAC: PyJWT's
+    `hmac.new` with a hashlib constructor builds a Python HMAC object per call)."""
+    digest = hmac.digest(_hs256_key(key), signing_input, "sha256")
+    return binascii.b2a_base64(digest, newline=False).translate(_TO_URLSAFE).rstrip(b"=")
 
 
 def _plain_hs256_claims(raw: bytes, *keys: str | bytes) -> dict[str, Any] | None:
     """The claims of a token in Journey Builder's plain HS256 shape, signed with one of `keys`, with no time
-    claim that would refuse it; None for every other token (`jwt.decode` then has the last word)."""
+    claim that would refuse it; None for every other token (`jwt.decode` then has the last word).
+
+    The signature is compared as text: a signature that is the right one in another base64 spelling
+    (padded, unused bits set) is left to PyJWT, as is everything else the short way does not take."""
     signing_input, _, signature_text = raw.rpartition(b".")
     header_text, dot, payload_text = signing_input.partition(b".")
-    if not dot:
+    if not dot or not _plain_header(header_text):
         return None
-    header_bytes, signature = _segment(header_text), _segment(signature_text)
-    if header_bytes is None or signature is None:
-        return None
-    try:
-        header = msgspec.json.decode(header_bytes)
-    except msgspec.DecodeError:
-        return None
-    if (
-        not isinstance(header, dict)
-        or header.get("alg") != "HS256"  # the algorithm is pinned: "none", RS256 and the rest go to PyJWT
-        or not header.keys() <= _HEADER_KEYS
-        or not isinstance(header.get("typ", ""), str)
-    ):
-        return None
-    if not any(_HS256.verify(signing_input, _hs256_key(key), signature) for key in keys):
+    if not any(hmac.compare_digest(_signature_text(signing_input, key), signature_text) for key in keys):
         return None
     payload = _segment(payload_text)
     if payload is None:
