@@ -154,17 +154,23 @@ def _segment(text: bytes) -> bytes | None:
         return None
 
 
+def _json_segment(text: bytes) -> Any:
+    """The JSON value a segment holds, or None when it is not one (both are refused where an object is
+    wanted)."""
+    decoded = _segment(text)
+    if decoded is None:
+        return None
+    try:
+        return msgspec.json.decode(decoded)
+    except msgspec.DecodeError:
+        return None
+
+
 @functools.lru_cache(maxsize=16)
 def _plain_header(text: bytes) -> bool:
     """Whether a header segment is Journey Builder's: a JSON object of `alg` HS256 and at most a string
     `typ`. Journey Builder sends the same few bytes every time, so each text is judged once."""
-    decoded = _segment(text)
-    if decoded is None:
-        return False
-    try:
-        header = msgspec.json.decode(decoded)
-    except msgspec.DecodeError:
-        return False
+    header = _json_segment(text)
     return (
         isinstance(header, dict)
         and header.get("alg") == "HS256"  # the algorithm is pinned: "none", RS256 and the rest go to PyJWT
@@ -192,13 +198,7 @@ def _plain_hs256_claims(raw: bytes, *keys: str | bytes) -> dict[str, Any] | None
         return None
     if not any(hmac.compare_digest(_signature_text(signing_input, key), signature_text) for key in keys):
         return None
-    payload = _segment(payload_text)
-    if payload is None:
-        return None
-    try:
-        claims = msgspec.json.decode(payload)
-    except msgspec.DecodeError:
-        return None
+    claims = _json_segment(payload_text)
     if not isinstance(claims, dict) or any(name in claims for name in _OTHER_CLAIMS):
         return None
     return claims if _times_pass(claims) else None
