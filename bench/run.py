@@ -24,6 +24,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -234,7 +235,6 @@ def intake_ceiling(
     can lift either server's best by a third. With few connections the engine is bound by latency, not by
     work: every answer waits for its commit's fsync."""
     body = json.dumps(message(0)).encode()
-    rates: dict[str, dict[int, list[float]]] = {"bare": {}, "engine": {}}
     with tempfile.TemporaryDirectory() as data:
         servers = {
             "bare": Proc([PYTHON, str(ROOT / "bench" / "bare_app.py")]),
@@ -247,19 +247,17 @@ def intake_ceiling(
                 url = server.url + "/v1/messages"
                 requests[name] = (url, build_request(url, body))
                 asyncio.run(run_load(url, requests[name][1], connections=max(connections), total=warm_up))
-            for round_ in range(rounds):
-                for c in connections:
-                    order = list(rates) if round_ % 2 == 0 else list(reversed(rates))
-                    for name in order:
-                        url, request = requests[name]
-                        result = asyncio.run(run_load(url, request, connections=c, total=total))
-                        if name == "engine" and set(result.statuses) != {202}:
-                            raise RuntimeError(f"intake answered {result.statuses}")
-                        rates[name].setdefault(c, []).append(result.per_second)
-                    print(
-                        f"intake batch=1 round {round_ + 1}, {c:>3} connections: bare "
-                        f"{rates['bare'][c][-1]:>9,.0f}  engine {rates['engine'][c][-1]:>9,.0f}"
-                    )
+
+            def burst(name: str, c: int) -> float:
+                url, request = requests[name]
+                result = asyncio.run(run_load(url, request, connections=c, total=total))
+                if name == "engine" and set(result.statuses) != {202}:
+                    raise RuntimeError(f"intake answered {result.statuses}")
+                return result.per_second
+
+            rates = in_turns(
+                burst, ("bare", "engine"), connections, rounds, say=lambda line: print("intake " + line)
+            )
         finally:
             for server in servers.values():
                 server.stop()
@@ -280,10 +278,36 @@ def intake_ceiling(
     return out
 
 
+def in_turns(
+    burst: Callable[[str, int], float],
+    names: tuple[str, ...],
+    connections: tuple[int, ...],
+    rounds: int,
+    say: Callable[[str], None],
+) -> dict[str, dict[int, list[float]]]:
+    """Servers running side by side take turns: each round, at each connection count, `burst(name,
+    connections)` measures each server once, who goes first alternating by round, so all meet the same
+    moments of a noisy machine (its slow and fast phases last seconds). Every rate, by server and count."""
+    rates: dict[str, dict[int, list[float]]] = {name: {} for name in names}
+    for round_ in range(rounds):
+        for c in connections:
+            for name in names if round_ % 2 == 0 else reversed(names):
+                rates[name].setdefault(c, []).append(burst(name, c))
+            latest = "  ".join(f"{name} {rates[name][c][-1]:>9,.0f}" for name in names)
+            say(f"round {round_ + 1}, {c:>3} connections: {latest} req/s")
+    return rates
+
+
+def spoken(counts: Iterable[int]) -> str:
+    """16, 32 or 64."""
+    *rest, last = (str(c) for c in counts)
+    return ", ".join(rest) + f" or {last}" if rest else last
+
+
 def write_results(ceiling: dict, rows: list, e2e: dict) -> None:
     """The table for the README: each figure beside the bare starlette baseline of the same run."""
     bare = ceiling["bare"][1]
-    counts = ", ".join(str(c) for c in ceiling["connections"][:-1]) + f" or {ceiling['connections'][-1]}"
+    counts = spoken(ceiling["connections"])
     (engine_at, engine), (bare_at, _) = ceiling["engine"], ceiling["bare"]
     (few, engine_few), (_, bare_few) = ceiling["fewest"]["engine"], ceiling["fewest"]["bare"]
     lines = [

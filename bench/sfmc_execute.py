@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import statistics
 import sys
 import tempfile
@@ -55,7 +56,7 @@ import jwt
 import msgspec
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import PYTHON, ROOT, Proc, message_states
+from run import PYTHON, ROOT, Proc, in_turns, message_states, spoken
 
 MID = "100000001"
 SIGNING_SECRET = "bench-jb-signing-secret-0123456789abcdef"
@@ -454,28 +455,24 @@ async def latency(url: str, path: str, bodies: list[bytes], *, engine: bool) -> 
     return result
 
 
-def in_turns(
+def ceilings_in_turns(
     bare_url: str, engine_url: str, signed: Signed, *, rounds: int, size: int
 ) -> tuple[dict[int, float], dict[int, float]]:
     """The bare endpoint and an engine that sends nothing, side by side and warm, taking turns in bursts of
-    `size` requests (who goes first alternates by round), so both meet the same moments of a noisy machine:
-    each one's median rate per connection count. The engine gets bodies it has not seen."""
+    `size` requests (run.in_turns): each one's median rate per connection count. The engine gets bodies it
+    has not seen; the bare endpoint reads any."""
     servers = {"bare": (bare_url, "/v1/messages"), "engine": (engine_url, f"/sfmc/{MID}/message/execute")}
     warm = signed.take(2000)
     for name, (url, path) in servers.items():
         run_async(burst(url, path, warm, max(TURN_CONNECTIONS), engine=name == "engine"))
-    rates: dict[str, dict[int, list[float]]] = {name: {} for name in servers}
-    for round_ in range(rounds):
-        for connections in TURN_CONNECTIONS:
-            bodies = signed.take(size)
-            for name in list(servers) if round_ % 2 == 0 else list(reversed(servers)):
-                url, path = servers[name]
-                rate = run_async(burst(url, path, bodies, connections, engine=name == "engine"))
-                rates[name].setdefault(connections, []).append(rate)
-            say(
-                f"round {round_ + 1}, {connections} connections: bare {rates['bare'][connections][-1]:,.0f} "
-                f"req/s, engine {rates['engine'][connections][-1]:,.0f} req/s"
-            )
+    seen = list(itertools.islice(itertools.cycle(warm), size))  # as many as the engine's, read before
+
+    def one(name: str, connections: int) -> float:
+        url, path = servers[name]
+        engine = name == "engine"
+        return run_async(burst(url, path, signed.take(size) if engine else seen, connections, engine=engine))
+
+    rates = in_turns(one, tuple(servers), TURN_CONNECTIONS, rounds, say=say)
     bare, engine = ({c: statistics.median(xs) for c, xs in rates[name].items()} for name in servers)
     return bare, engine
 
@@ -509,14 +506,13 @@ def measure(quick: bool) -> dict:
             say(f"bare starlette and the {deployment.described}, taking turns")
             eng = SfmcEngine(fake.url, deployment.roles)
             try:
-                out["bare"], out[deployment.name] = in_turns(
+                out["bare"], out[deployment.name] = ceilings_in_turns(
                     bare.url, eng.proc.url, signed, rounds=rounds, size=size
                 )
             finally:
                 eng.stop()
         say("bare starlette: latency")
         out["bare_latency"] = run_async(latency(bare.url, "/v1/messages", latency_set, engine=False))
-        bare.stop()
         for deployment in (d for d in DEPLOYMENTS if not d.in_turns):
             for connections in deployment.ceilings:
                 say(f"engine (a fresh {deployment.described}): ceiling with {connections} connections")
@@ -572,7 +568,7 @@ def report(r: dict) -> list[str]:
             best_at = max(rates, key=rates.get)
             measured = [
                 (
-                    f"ceiling (the best of {_counts(rates)} connections by the median of "
+                    f"ceiling (the best of {spoken(rates)} connections by the median of "
                     f"{r['rounds']} round{'s' * (r['rounds'] != 1)} in turns with the bare endpoint; "
                     f"here {best_at})",
                     rates[best_at],
@@ -619,11 +615,6 @@ def report(r: dict) -> list[str]:
             f"| n/a | p99 < {GOAL_P99_MS:.0f} ms |"
         )
     return rows
-
-
-def _counts(rates: dict[int, float]) -> str:
-    counts = [str(c) for c in rates]
-    return ", ".join(counts[:-1]) + f" or {counts[-1]}"
 
 
 def write_rows(rows: list[str], path: Path = ROOT / "bench" / "results.md") -> None:
