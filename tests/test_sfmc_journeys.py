@@ -151,12 +151,28 @@ async def test_a_retried_execute_sends_nothing_twice(trip: Journey) -> None:
     view = await trip.harness.engine.store.get_message(first["messageId"])
     assert view is not None and [e.event for e in view.timeline].count("ACCEPTED") == 1
     assert len(trip.harness.simulator.accepted) == 1
-    # Get Reports' lookup still names the message the first execute stored, not one the retry made up.
-    lookups = await trip.harness.engine.store.list_data("sfmc-sent", time.time())
-    assert [v for k, v in lookups.items() if k.endswith("|contact-1")] == [first["messageId"].encode()]
-    # The same contact in a new activity instance (a re-entry) is a new message.
+    # Get Reports names the message the first execute stored, not one the retry made up, and finds it by
+    # the message's idempotency key: no lookup of its own is written beside it.
+    assert (await trip.get_report("contact-1", SMS_DELIVERY_REPORTS.key))["messageId"] == first["messageId"]
+    assert await trip.harness.engine.store.list_data("sfmc-sent", time.time()) == {}
+    # The same contact in a new activity instance (a re-entry) is a new message, the one Get Reports reads.
     again = await trip.execute("contact-1", **activity_arguments(trip, "sms", "41791234000"))
     assert again["messageId"] != first["messageId"]
+    assert (await trip.get_report("contact-1", SMS_DELIVERY_REPORTS.key))["messageId"] == again["messageId"]
+
+
+async def test_get_reports_still_finds_a_message_sent_before_it_read_idempotency_keys(trip: Journey) -> None:
+    # An older release stored each message under another key and wrote Get Reports a lookup beside it.
+    sent = await trip.execute("contact-old", **activity_arguments(trip, "sms", "41791234000"))
+    await trip.harness.simulator.wait_reported([sent["messageId"]])
+    store = trip.harness.engine.store
+    legacy = f"{trip.activity_id}|contact-legacy"
+    await store.put_data("sfmc-sent", legacy, sent["messageId"].encode(), time.time(), 90 * 86400)
+
+    answer = await trip.get_report("contact-legacy", SMS_DELIVERY_REPORTS.key)
+
+    assert answer["messageId"] == sent["messageId"]
+    assert (await trip.get_report("contact-nobody", SMS_DELIVERY_REPORTS.key))["messageId"] == ""
 
 
 async def test_the_first_populated_phone_field_is_used(trip: Journey) -> None:

@@ -294,6 +294,38 @@ async def test_idempotency_keys_survive_a_reopen(kind: StoreKind, tmp_path: Path
         await second.close()
 
 
+async def test_the_newest_message_under_a_key_prefix_is_found(store: Store) -> None:
+    await store.enqueue([keyed("old", "a1.first"), keyed("other", "a2.first"), keyed("b", "a10.x")], 1.0)
+    await store.enqueue([keyed("new", "a1.second"), msg("unkeyed")], 2.0)
+    await store.enqueue([keyed("retry", "a1.first")], 3.0)  # a retry of the older: nothing new
+
+    assert await store.newest_keyed("a1.") == "new"
+    assert await store.newest_keyed("a2.") == "other"
+    assert await store.newest_keyed("a1") == "new"  # a10.x starts with a1 too, but came before a1.second
+    assert await store.newest_keyed("a10") == "b"
+    assert await store.newest_keyed("a3.") is None
+    assert await store.newest_keyed("a1.first") == "old"  # a whole key is a prefix of itself
+
+
+async def test_keys_of_one_time_are_told_apart_by_id(store: Store) -> None:
+    await store.enqueue([keyed("m-2", "p|two"), keyed("m-1", "p|one")], 5.0)
+
+    assert await store.newest_keyed("p|") == "m-2"
+
+
+async def test_a_key_prefix_is_read_as_text_not_a_pattern(store: Store) -> None:
+    await store.enqueue(
+        [keyed("pct", "50%|x"), keyed("under", "a_b|x"), keyed("wide", "\u00e9t\u00e9|x")], 1.0
+    )
+
+    assert await store.newest_keyed("50%") == "pct"
+    assert await store.newest_keyed("5") == "pct"
+    assert await store.newest_keyed("a_") == "under"
+    assert await store.newest_keyed("ab") is None  # _ is no wildcard
+    assert await store.newest_keyed("\u00e9t") == "wide"
+    assert await store.newest_keyed("\u00e9u") is None
+
+
 async def test_enqueue_without_id_is_refused(store: Store) -> None:
     anonymous = OutboundMessage(channel="sms", destination="41790000001", content={"text": "x"})
 
@@ -1768,3 +1800,13 @@ async def test_sqlite_each_joined_row_write_gets_its_own_outcome_when_row_functi
     assert [type(r).__name__ for r in results] == ["NoneType", "NoneType", "ValueError", "NoneType"]
     assert sorted(await sqlite.get_accounts()) == ["a"]
     assert sorted(await sqlite.list_data("t", 0.0)) == ["x", "y"]
+
+
+def test_after_prefix_is_the_least_string_past_every_key_with_the_prefix() -> None:
+    from channel_engine.store.records import after_prefix
+
+    assert after_prefix("a1.") == "a1/"
+    assert after_prefix("x\ud7ff") == "x\ue000"  # past the surrogates, which are not text
+    assert after_prefix("ab\U0010ffff") == "ac"
+    with pytest.raises(ValueError):
+        after_prefix("")

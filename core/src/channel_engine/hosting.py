@@ -162,6 +162,12 @@ class HostServices:
     async def message(self, message_id: str) -> MessageView | None:
         return await self._engine.store.get_message(message_id)
 
+    async def newest_message_id(self, key_prefix: str) -> str | None:
+        """The id of the newest message submitted under an idempotency key that starts with `key_prefix`:
+        a host that begins its keys with what it looks a message up by later (an SFMC activity and
+        contact) finds the message without storing a lookup of its own beside every message."""
+        return await self._engine.store.newest_keyed(key_prefix)
+
 
 @contextlib.asynccontextmanager
 async def offline_services(settings: Settings | None = None) -> AsyncIterator[HostServices]:

@@ -114,6 +114,13 @@ class Store(ABC):
     async def get_message(self, message_id: str) -> MessageView | None:
         """The message's state, latest provider status and whole timeline, or None."""
 
+    @abstractmethod
+    async def newest_keyed(self, prefix: str) -> str | None:
+        """The id of the newest message (by accepted time, then id) stored under an idempotency key that
+        starts with `prefix`, or None. For prefixes that a handful of keys share: a host that puts what it
+        looks a message up by at the start of its keys (an SFMC activity and contact) finds the message with
+        no lookup of its own to write."""
+
     # -- the outbox -------------------------------------------------------------------------------------
 
     @abstractmethod

@@ -43,6 +43,7 @@ from .base import Store, wants_reports
 from .records import (
     StoreClosedError,
     TurnBatch,
+    after_prefix,
     encode,
     failed_line,
     failed_report,
@@ -58,6 +59,7 @@ from .records import (
 log = logging.getLogger("channel_engine.store")
 _line_decoder = msgspec.json.Decoder(TimelineEntry)
 CLIENT_NAME = "channel-engine"
+NEWEST_KEYED_SCAN = 1000  # keys read at most for one prefix: a prefix is meant for a handful
 
 
 def split_url(url: str) -> tuple[str, str]:
@@ -128,7 +130,7 @@ class RedisStore(Store):
             name: client.register_script(lua.PRELUDE + getattr(lua, name))
             for name in (
                 "ENQUEUE", "CLAIM", "RECOVER", "MARK_SENT", "MARK_FAILED", "RETRY_LATER",
-                "RECORD_REPORTS", "CLAIM_OUTBOX", "RETRY_OUTBOX", "ACK_OUTBOX",
+                "RECORD_REPORTS", "CLAIM_OUTBOX", "RETRY_OUTBOX", "ACK_OUTBOX", "NEWEST_KEYED",
             )
         }  # fmt: skip
         await self._warn_unless_durable()
@@ -340,6 +342,13 @@ class RedisStore(Store):
         }
         found.update({sender: found[mid] for sender, mid in paired.items() if mid in found})
         return found
+
+    async def newest_keyed(self, prefix: str) -> str | None:
+        start, end = b"[" + prefix.encode(), b"(" + after_prefix(prefix).encode()
+        found = await self._scripts["NEWEST_KEYED"](  # a read: not counted among the commits
+            keys=[], args=[self.prefix, start, end, NEWEST_KEYED_SCAN], client=self.client
+        )
+        return bytes(found).decode() if found else None
 
     async def get_message(self, message_id: str) -> MessageView | None:
         async with self.client.pipeline(transaction=False) as pipe:

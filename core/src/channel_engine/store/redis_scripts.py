@@ -18,6 +18,7 @@ Keys (P = prefix):
     P:o:<n>    hash   an outbox item (host, att, err, mid, rep)     P:oi  counter of outbox ids
     P:acct     hash   sealed provider accounts by name
     P:k:<key>  string the id of the message stored under an idempotency key
+    P:kx       zset   every idempotency key (score 0), for finding keys by prefix (ZRANGE BYLEX)
     P:d:<namespace>:<key>  string  a plugin's value     P:dn:<namespace>  set  the keys of its values
 """
 
@@ -64,6 +65,7 @@ for i = 3, 2 + 11 * n, 11 do
   else
     if ikey ~= '' then
       redis.call('SET', P .. ':k:' .. ikey, id)
+      redis.call('ZADD', P .. ':kx', 0, ikey)
       out[#out + 1] = ikey; out[#out + 1] = id
     end
     local due = now
@@ -241,4 +243,19 @@ for i = 2, #ARGV do
   redis.call('ZREM', P .. ':o', string.format('%016d', tonumber(ARGV[i])))
   redis.call('DEL', P .. ':o:' .. ARGV[i])
 end
+"""
+
+# ARGV: P, the least key of the range ('[' and the prefix), the end ('(' and what follows every key with the
+# prefix), how many keys to read at most. Returns the id of the newest message stored under one of those
+# keys (by accepted time, then id), or nil.
+NEWEST_KEYED = """
+local best, best_at = false, -1
+for _, key in ipairs(redis.call('ZRANGE', P .. ':kx', ARGV[2], ARGV[3], 'BYLEX', 'LIMIT', 0, ARGV[4])) do
+  local id = redis.call('GET', P .. ':k:' .. key)
+  if id then
+    local at = tonumber(redis.call('HGET', msg(id), 'at') or '-1')
+    if at > best_at or (at == best_at and id > best) then best, best_at = id, at end
+  end
+end
+return best
 """

@@ -39,6 +39,7 @@ from .base import Store, wants_reports
 from .records import (
     StoreClosedError,
     TurnLookups,
+    after_prefix,
     failed_line,
     failed_report,
     retry_line,
@@ -65,6 +66,10 @@ _line_decoder = msgspec.json.Decoder(TimelineEntry)
 _EXISTING_IDS = "SELECT id FROM messages WHERE id IN (SELECT value FROM json_each(?))"
 _EXISTING_KEYS = (
     "SELECT idempotency_key, id FROM messages WHERE idempotency_key IN (SELECT value FROM json_each(?))"
+)
+_NEWEST_KEYED = (
+    "SELECT id FROM messages WHERE idempotency_key >= ?1 AND idempotency_key < ?2 "
+    "ORDER BY created_at DESC, id DESC LIMIT 1"
 )
 _LAST_DUE = "SELECT key, last_due FROM speed_limits WHERE key IN (SELECT value FROM json_each(?))"
 _INSERT_MESSAGES = (
@@ -305,6 +310,9 @@ class SQLiteStore(Store):
     async def get_message(self, message_id: str) -> MessageView | None:
         return await self._read(_get_message, message_id)
 
+    async def newest_keyed(self, prefix: str) -> str | None:
+        return await self._read(_newest_keyed, prefix)
+
     # -- the outbox -------------------------------------------------------------------------------------
 
     async def claim_outbox(self, now: float, limit: int, lease: float) -> list[OutboxItem]:
@@ -533,6 +541,12 @@ def _next_due(conn: sqlite3.Connection) -> float | None:
     ).fetchone()
     times = [t for t in (queued, leased) if t is not None]
     return min(times) if times else None
+
+
+def _newest_keyed(conn: sqlite3.Connection, prefix: str) -> str | None:
+    # A range of the unique index on idempotency_key: the keys that start with the prefix.
+    row = conn.execute(_NEWEST_KEYED, (prefix, after_prefix(prefix))).fetchone()
+    return row[0] if row else None
 
 
 def _get_message(conn: sqlite3.Connection, message_id: str) -> MessageView | None:

@@ -25,8 +25,6 @@ from .journey_builder import LIFECYCLE, activity_config, customer_key, verified_
 from .units import Units, account_name
 
 log = logging.getLogger("channel_engine.sfmc")
-SENT_TTL = 90 * 86400  # how long Get Reports can find the message an activity sent to a contact
-SENT_NAMESPACE = "sfmc-sent"
 
 
 def message_status(problems: list[Problem]) -> str:
@@ -38,10 +36,6 @@ def message_status(problems: list[Problem]) -> str:
 def answer(status: str, message_id: str | None = None) -> Response:
     """What execute returns to Journey Builder: 200 with the outArguments, whatever became of the contact."""
     return MsgspecResponse({"messageStatus": status, "messageId": message_id or ""})
-
-
-def sent_key(activity_id: str, contact_key: str) -> str:
-    return f"{activity_id}|{contact_key}"
 
 
 def config_json(base: str, mid: str, customer_key: str | None = None) -> dict[str, Any]:
@@ -81,8 +75,6 @@ def design_problems(unit: BusinessUnit, body: dict[str, Any]) -> list[str]:
 
 
 def activity_routes(services: HostServices, units: Units) -> list[Route]:
-    sent = services.data(SENT_NAMESPACE)
-
     async def config(request: Request) -> Response:
         mid = request.path_params["mid"]
         return JSONResponse(config_json(services.base_url, mid, await customer_key(request, units)))
@@ -120,12 +112,8 @@ def activity_routes(services: HostServices, units: Units) -> list[Route]:
         problems = services.check(message)
         if refuses(problems):  # judged before anything is written: a refused contact costs no write
             return answer(message_status(problems))
-        # Get Reports' lookup of this message is written with it (one write, one commit), and the message
-        # is not validated a second time.
-        key = sent_key(call.activity_id, call.contact_key)
-        lookup = sent.entry(key, (message.id or "").encode(), SENT_TTL)
-        try:
-            (verdict,) = await services.submit([message], checked=[problems], data=[lookup])
+        try:  # the message is not validated a second time
+            (verdict,) = await services.submit([message], checked=[problems])
         except Exception as exc:  # the engine's own fault: 5xx, which Journey Builder retries
             log.error("execute for business unit %s failed: %s: %s", unit.mid, type(exc).__name__, exc)
             return JSONResponse({"error": "the engine could not store the message; it will be retried"}, 503)

@@ -115,9 +115,10 @@ class ExecuteCall:
 
     def idempotency_key(self, mid: str) -> str:
         """The same execute (activity instance and contact) always has the same key, so a retried execute
-        stores nothing twice and answers the first one's message id; anything else gets a new one."""
-        seed = "|".join((mid, self.activity_id, self.activity_instance_id, self.definition_instance_id))
-        return hashlib.sha256(f"{seed}|{self.contact_key}".encode()).hexdigest()[:32]
+        stores nothing twice and answers the first one's message id; anything else gets a new one. The key
+        starts with `sent_prefix`: Get Reports finds the newest message by it, with no lookup written."""
+        instance = f"{self.activity_instance_id}|{self.definition_instance_id}"
+        return sent_prefix(mid, self.activity_id, self.contact_key) + _digest(instance, 16)
 
     @property
     def destination(self) -> str | None:
@@ -127,6 +128,15 @@ class ExecuteCall:
     @property
     def fields(self) -> dict[str, str]:
         return {k: "" if v is None else str(v) for k, v in self.arguments.items() if k not in RESERVED}
+
+
+def _digest(text: str, size: int) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:size]
+
+
+def sent_prefix(mid: str, activity_id: str, contact_key: str) -> str:
+    """How the idempotency keys of the messages an activity sent a contact start (see `idempotency_key`)."""
+    return _digest(f"{mid}|{activity_id}|{contact_key}", 32) + "."
 
 
 def _merge(value: Any, fields: dict[str, str]) -> Any:

@@ -16,9 +16,8 @@ from starlette.routing import Route
 
 from channel_engine import HostServices
 
-from .activity import SENT_NAMESPACE, sent_key
 from .data_extensions import UNIFIED_URL_TRACKING, VIBER_URL_TRACKING
-from .in_arguments import DesignError, ExecuteCall
+from .in_arguments import DesignError, ExecuteCall, sent_prefix
 from .journey_builder import LIFECYCLE, activity_config, customer_key, verified_call
 from .sink import ROWS_NAMESPACE, row_key, stored_delivery_row
 from .units import Units
@@ -27,6 +26,14 @@ DELIVERY_FIELDS = ("statusName", "statusGroupName", "errorName", "doneAt", "sent
 CLICK_FIELDS = ("notificationType", "url")
 NOT_AVAILABLE = "NOT_AVAILABLE"
 NOT_CLICKED = "NOT_CLICKED"
+# Where releases before 2026-11-21 stored Get Reports' lookup of each message, for 90 days, beside it in the
+# same commit. Get Reports now finds the message by its idempotency key (`sent_prefix`) and reads these only
+# for messages sent before: each execute writes one random index entry less.
+SENT_NAMESPACE = "sfmc-sent"
+
+
+def sent_key(activity_id: str, contact_key: str) -> str:
+    return f"{activity_id}|{contact_key}"
 
 
 def config_json(base: str, mid: str, customer_key: str | None = None) -> dict[str, Any]:
@@ -89,7 +96,9 @@ def reports_routes(services: HostServices, units: Units) -> list[Route]:
         extension = str(
             call.arguments.get("dataExtension") or unit.report_storage.native.sms_delivery_reports
         )
-        message_id = (await sent.get(sent_key(activity, call.contact_key)) or b"").decode()
+        message_id = await services.newest_message_id(sent_prefix(unit.mid, activity, call.contact_key))
+        if message_id is None:  # sent before Get Reports read idempotency keys (see SENT_NAMESPACE)
+            message_id = (await sent.get(sent_key(activity, call.contact_key)) or b"").decode()
         if is_click_extension(extension, unit.report_storage.native.url_click_reports):
             row = await rows.get_json(row_key(extension, message_id)) if message_id else None
             answer = click_answer(row) | dict.fromkeys(DELIVERY_FIELDS, "")
