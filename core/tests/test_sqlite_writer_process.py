@@ -10,6 +10,7 @@ import faulthandler
 import os
 import pickle
 import select
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -22,7 +23,7 @@ from channel_engine.config import from_env
 from channel_engine.errors import ConfigError
 from channel_engine.models import OutboundMessage
 from channel_engine.store.sqlite import _INSERT_DUE_NOW, SQLiteStore, _claim, _executemany
-from channel_engine.store.sqlite_process import ProcessWriter
+from channel_engine.store.sqlite_process import FrameBuffer, ProcessWriter, _frame
 from channel_engine.store.sqlite_writer import Job, StoreClosedError, _merged
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="pidfd and SO_PEERCRED are Linux's")
@@ -151,6 +152,30 @@ def test_one_statement_sent_in_two_frames_still_runs_once_for_both() -> None:
     assert first is not second
     groups = _merged([Job(first, ["a"], 1, None), Job(second, ["b"], 2, None)])
     assert [[job.rows for job in group] for group in groups] == [[["a"], ["b"]]]
+
+
+def test_frames_come_out_whole_however_the_stream_cuts_them() -> None:
+    """Read from a socket or fed by the event loop, in pieces that cut headers and frames anywhere, into
+    buffers far smaller than the largest frame."""
+    values = [{"n": i, "pad": "x" * (i * 7919 % 50_000)} for i in range(40)] + [{"big": "y" * 3_000_000}]
+    stream = b"".join(_frame(v) for v in values)
+    pieces = [stream[cut : cut + 70_001] for cut in range(0, len(stream), 70_001)]
+    read, fed = FrameBuffer(1024), FrameBuffer(1024)
+    from_socket: list[object] = []
+    from_feed: list[object] = []
+    reader, writer = socket.socketpair()
+    with reader, writer:
+        for piece in pieces:
+            writer.sendall(piece)
+            received = 0
+            while received < len(piece):
+                received += read.recv_from(reader)
+            from_socket += read.frames()
+            fed.feed(piece)
+            from_feed += fed.frames()
+        writer.close()
+        assert read.recv_from(reader) == 0  # the other end has gone
+    assert from_socket == from_feed == values
 
 
 def bulky(prefix: str, count: int) -> list[OutboundMessage]:

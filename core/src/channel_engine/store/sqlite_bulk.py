@@ -29,17 +29,19 @@ def pack(
     """The statement's parameters: the rows as a JSON array of arrays, then (with `blobs`) the blob: a bytes
     value in a column of `blobs` becomes [offset, length] into it (from 1, as SQLite's substr counts)."""
     packed: list[list[Any]] = []
-    blob = bytearray()
+    values: list[bytes] = []  # joined once at the end: a growing bytearray is copied as it grows, and again
+    size = 0
     for row in rows:
         cells = list(row)
         for i in blobs:
             value = cells[i]
             if value is not None:
-                cells[i] = [len(blob) + 1, len(value)]
-                blob += value
+                cells[i] = [size + 1, len(value)]
+                values.append(value)
+                size += len(value)
         packed.append(cells)
     text = _encode(packed).decode()
-    return (text, bytes(blob)) if blobs else (text,)
+    return (text, b"".join(values)) if blobs else (text,)
 
 
 def cell(i: int, *, blob: bool = False) -> str:

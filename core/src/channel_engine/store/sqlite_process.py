@@ -67,15 +67,56 @@ def _frame(value: Any) -> bytes:
     return len(data).to_bytes(HEADER, "big") + data
 
 
-def _frames(received: bytearray) -> Iterator[Any]:
-    """The values of the whole frames at the start of `received`, each taken out of it as it is read."""
-    while len(received) >= HEADER:
-        size = int.from_bytes(received[:HEADER], "big")
-        if len(received) < HEADER + size:
-            return
-        value = pickle.loads(received[HEADER : HEADER + size])
-        del received[: HEADER + size]
-        yield value
+class FrameBuffer:
+    """Whole frames out of a byte stream, read into one buffer kept for the connection's life.
+
+    A buffer per read cost the writer process a tenth of its time in page faults: each read, the copy into
+    the growing `bytearray` and the slice of each frame landed in fresh memory, whose pages the kernel
+    zeroes on first touch. Here frames are unpickled straight from the buffer, and what follows the last
+    whole frame moves to its start."""
+
+    def __init__(self, size: int = 1 << 20) -> None:
+        self._buffer = bytearray(size)
+        self._filled = 0
+
+    def recv_from(self, sock: socket.socket) -> int:
+        """Read what the socket has (0 when it has closed)."""
+        self._make_room(1 << 16)
+        with memoryview(self._buffer) as view, view[self._filled :] as free:
+            count = sock.recv_into(free)
+        self._filled += count
+        return count
+
+    def feed(self, data: bytes) -> None:
+        end = self._filled + len(data)
+        self._make_room(len(data))
+        self._buffer[self._filled : end] = data
+        self._filled = end
+
+    def frames(self) -> list[Any]:
+        """The values of the whole frames read so far, taken out of the buffer."""
+        values, start = [], 0
+        with memoryview(self._buffer) as view:
+            while self._filled - start >= HEADER:
+                end = start + HEADER + int.from_bytes(view[start : start + HEADER], "big")
+                if end > self._filled:
+                    break
+                with view[start + HEADER : end] as frame:
+                    values.append(pickle.loads(frame))
+                start = end
+        if start:
+            rest = self._filled - start
+            self._buffer[:rest] = self._buffer[start : self._filled]
+            self._filled = rest
+        return values
+
+    def _make_room(self, wanted: int) -> None:
+        """Room for `wanted` more bytes, and for the whole of a frame begun (frames may be larger)."""
+        size = self._filled + wanted
+        if self._filled >= HEADER:
+            size = max(size, HEADER + int.from_bytes(self._buffer[:HEADER], "big"))
+        if size > len(self._buffer):
+            self._buffer.extend(bytes(size - len(self._buffer)))
 
 
 def address(database: Path) -> str:
@@ -327,7 +368,7 @@ class _Link(asyncio.Protocol):
     def __init__(self, writer: ProcessWriter) -> None:
         self.writer = writer
         self.transport: asyncio.Transport | None = None
-        self.received = bytearray()
+        self.received = FrameBuffer(1 << 16)  # answers are small
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
@@ -339,9 +380,9 @@ class _Link(asyncio.Protocol):
         return True
 
     def data_received(self, data: bytes) -> None:
-        self.received += data
+        self.received.feed(data)
         try:
-            for replies, commits, writes in _frames(self.received):
+            for replies, commits, writes in self.received.frames():
                 self.writer._answered(replies, commits, writes)
         except Exception:  # an answer that could not be read: nothing after it can be trusted
             log.exception("the SQLite writer process answered what could not be read")
@@ -365,7 +406,7 @@ class _Engine:
 
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
-        self.received = bytearray()
+        self.received = FrameBuffer()
         self.leaving = False  # it asked to stop, or went away
 
 
@@ -419,14 +460,13 @@ class _Writer:
 
     def _read(self, engine: _Engine) -> None:
         try:
-            data = engine.sock.recv(1 << 20)
+            count = engine.received.recv_from(engine.sock)
         except OSError:
-            data = b""
-        if not data:  # gone: what it sent is still committed
+            count = 0
+        if not count:  # gone: what it sent is still committed
             engine.leaving = True
             return
-        engine.received += data
-        for requests in _frames(engine.received):
+        for requests in engine.received.frames():
             for ident, kind, fn, payload in requests:
                 if kind == STOP:
                     engine.leaving = True
