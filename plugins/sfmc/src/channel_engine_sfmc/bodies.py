@@ -41,9 +41,9 @@ _BASE64URL = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 _TO_STANDARD = bytes.maketrans(b"-_", b"+/")
 _TO_URLSAFE = bytes.maketrans(b"+/", b"-_")
 _HEADER_KEYS = frozenset({"alg", "typ"})
-_TIME_CLAIMS = ("exp", "nbf", "iat")
+_TIME_CLAIMS = frozenset({"exp", "nbf", "iat"})
 # Claims PyJWT judges against arguments this reader does not pass (or by type): left to jwt.decode.
-_OTHER_CLAIMS = ("aud", "iss", "sub", "jti")
+_OTHER_CLAIMS = frozenset({"aud", "iss", "sub", "jti"})
 
 
 class Refused(Exception):
@@ -196,10 +196,13 @@ def _plain_hs256_claims(raw: bytes, *keys: str | bytes) -> dict[str, Any] | None
     header_text, dot, payload_text = signing_input.partition(b".")
     if not dot or not _plain_header(header_text):
         return None
-    if not any(hmac.compare_digest(_signature_text(signing_input, key), signature_text) for key in keys):
+    for key in keys:
+        if hmac.compare_digest(_signature_text(signing_input, key), signature_text):
+            break
+    else:
         return None
     claims = _json_segment(payload_text)
-    if not isinstance(claims, dict) or any(name in claims for name in _OTHER_CLAIMS):
+    if not isinstance(claims, dict) or not _OTHER_CLAIMS.isdisjoint(claims):
         return None
     return claims if _times_pass(claims) else None
 
@@ -207,10 +210,10 @@ def _plain_hs256_claims(raw: bytes, *keys: str | bytes) -> dict[str, Any] | None
 def _times_pass(claims: dict[str, Any]) -> bool:
     """exp, nbf and iat as PyJWT judges them (whole seconds, no leeway), True only when all of them pass;
     a value of another type is left to PyJWT."""
-    if not any(name in claims for name in _TIME_CLAIMS):
+    if _TIME_CLAIMS.isdisjoint(claims):
         return True
     now = time.time()
-    for name in _TIME_CLAIMS:
+    for name in ("exp", "nbf", "iat"):
         if name not in claims:
             continue
         value = claims[name]

@@ -141,6 +141,8 @@ def sent_prefix(mid: str, activity_id: str, contact_key: str) -> str:
 
 def _merge(value: Any, fields: dict[str, str]) -> Any:
     if isinstance(value, str):
+        if "%%" not in value:  # most texts of a design are fixed: no regular expression to run
+            return value
         return PLACEHOLDER.sub(lambda m: fields.get(m.group(1), ""), value)
     if isinstance(value, list):
         return [_merge(v, fields) for v in value]

@@ -6,7 +6,6 @@ and a change made through another engine process is seen when the entry ages out
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable
 
@@ -34,7 +33,7 @@ class Units(Documents[BusinessUnit]):
         super().__init__(
             services, config.NAMESPACE, BusinessUnit, "mid", prefix=config.key(""), ttl=ttl, clock=clock
         )
-        self._accounts_in_use: set[tuple[str, str, str]] = set()
+        self._accounts_in_use: set[tuple[str, str, str, str]] = set()
 
     async def put(self, unit: BusinessUnit) -> None:
         await super().put(unit)
@@ -43,11 +42,7 @@ class Units(Documents[BusinessUnit]):
 
     async def use_account(self, mid: str, account: InfobipAccount) -> None:
         """Make a unit's Infobip account an engine account, once per process and key."""
-        marker = (
-            mid,
-            account.name,
-            hashlib.sha256((account.base_url + account.api_key).encode()).hexdigest(),
-        )
+        marker = (mid, account.name, account.base_url, account.api_key)  # every execute asks: no digest
         if marker in self._accounts_in_use:
             return
         await self.services.put_account(account_name(mid, account.name), account.base_url, account.api_key)
