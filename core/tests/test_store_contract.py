@@ -34,6 +34,7 @@ from channel_engine.models import (
     SpeedLimit,
 )
 from channel_engine.store import Store
+from channel_engine.store.records import after_prefix
 from channel_engine.store.redis import RedisStore
 from channel_engine.store.sqlite import _EXISTING_KEYS, SQLiteStore
 from channel_engine.store.sqlite_schema import SCHEMA
@@ -1803,8 +1804,6 @@ async def test_sqlite_each_joined_row_write_gets_its_own_outcome_when_row_functi
 
 
 def test_after_prefix_is_the_least_string_past_every_key_with_the_prefix() -> None:
-    from channel_engine.store.records import after_prefix
-
     assert after_prefix("a1.") == "a1/"
     assert after_prefix("x\ud7ff") == "x\ue000"  # past the surrogates, which are not text
     assert after_prefix("ab\U0010ffff") == "ac"

@@ -155,7 +155,7 @@ class HostServices:
         idempotent retries for free. `checked`: what `check` just answered for each message, so a host that
         asked first does not pay for the same validation twice. `data` (`PluginData.entry`): the host's
         own values, stored in the same durable write when any message is accepted, and not at all
-        otherwise (an SFMC execute's lookup of the message it sent)."""
+        otherwise (a host's lookup of the message it sent)."""
         path = None if len(messages) == 1 else "$"
         return await self._engine.intake.submit(list(messages), path=path, checked=checked, data=data)
 

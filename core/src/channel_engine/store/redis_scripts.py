@@ -249,12 +249,12 @@ end
 # prefix), how many keys to read at most. Returns the id of the newest message stored under one of those
 # keys (by accepted time, then id), or nil.
 NEWEST_KEYED = """
-local best, best_at = false, -1
+local best, best_at = false, nil
 for _, key in ipairs(redis.call('ZRANGE', P .. ':kx', ARGV[2], ARGV[3], 'BYLEX', 'LIMIT', 0, ARGV[4])) do
   local id = redis.call('GET', P .. ':k:' .. key)
   if id then
     local at = tonumber(redis.call('HGET', msg(id), 'at') or '-1')
-    if at > best_at or (at == best_at and id > best) then best, best_at = id, at end
+    if not best or at > best_at or (at == best_at and id > best) then best, best_at = id, at end
   end
 end
 return best

@@ -415,7 +415,7 @@ def _enqueue_keyed(
     """Requests of which some messages have idempotency keys, each as (its enqueue rows, its puts): for
     each request, the ids stored under its keys. A request's puts are stored only when one of its messages
     is: a request retried under the same keys stores none of its own ids, and must not overwrite what the
-    first one put (an SFMC lookup naming the first request's message)."""
+    first one put (a host's lookup naming the first request's message)."""
     rows = [row for call_rows, _ in calls for row in call_rows]
     if any(row[6] is not None for row in rows):
         _enqueue_spaced(conn, rows)

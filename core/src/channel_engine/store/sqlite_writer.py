@@ -12,12 +12,12 @@ arguments, which it leaves unchanged.
 
 Rows for one function (`submit_rows`: each intake request's messages, each plugin put) are handed over at
 once and merged on the thread: the waiting jobs of one function become one call over all their rows, also
-when jobs of another row function come between them (an SFMC execute enqueues a message and puts a
-lookup). So the first request of a burst starts a commit at once, the rest of the burst shares the next
+when jobs of another row function come between them (a host enqueues a message and puts a value of its
+own with it). So the first request of a burst starts a commit at once, the rest of the burst shares the next
 one, and the event loop keeps answering requests while the disk syncs (joining them on the event loop
 instead, at the end of its turn, made every request of a burst wait for the whole burst before its write
-even started). One caller's rows for several row functions (`submit_together`: an execute's message and its
-lookup) are one job with one future: each part joins its function's run, all in the same transaction.
+even started). One caller's rows for several row functions (`submit_together`: a message and a host's value
+stored with it) are one job with one future: each part joins its function's run, all in the same transaction.
 """
 
 from __future__ import annotations
@@ -296,7 +296,7 @@ class Committer:
 
     def _commit_in_savepoints(self, callers: list[list[Job]]) -> list[JobOutcome]:
         """Each caller's jobs in a savepoint of one transaction: a caller whose write raises has all of it
-        rolled back (both parts of an SFMC execute's write), and the others' are committed."""
+        rolled back (a message and the host's value stored with it), and the others' are committed."""
         conn = self.conn
         outcomes: list[JobOutcome] = []
         try:

@@ -213,7 +213,7 @@ def _times_pass(claims: dict[str, Any]) -> bool:
     if _TIME_CLAIMS.isdisjoint(claims):
         return True
     now = time.time()
-    for name in ("exp", "nbf", "iat"):
+    for name in _TIME_CLAIMS:  # any order: each must pass
         if name not in claims:
             continue
         value = claims[name]
