@@ -407,7 +407,12 @@ async def test_the_get_reports_page_lists_this_journeys_message_activities(setup
     await setup.page.evaluate("clickNext()")
     update = await jb.wait_update()
     in_arguments = update["activity"]["arguments"]["execute"]["inArguments"]
-    assert in_arguments == [{"messageActivityId": "act-viber"}, {"dataExtension": "Omni_Reports"}]
+    # The message id is bound to the chosen activity's outArgument, by the key Journey Builder knows it by.
+    assert in_arguments == [
+        {"messageActivityId": "act-viber"},
+        {"dataExtension": "Omni_Reports"},
+        {"messageId": "{{Interaction.REST-2.messageId}}"},
+    ]
     assert update["activity"]["metaData"]["isConfigured"] is True
 
     # What it saved is what Get Reports reads: nothing sent yet, so nothing is available.
@@ -415,11 +420,20 @@ async def test_the_get_reports_page_lists_this_journeys_message_activities(setup
     answer = await trip.post_jwt("reports/execute", body)
     assert answer.status_code == 200 and answer.json()["statusName"] == "NOT_AVAILABLE"
 
-    # Reopened, it shows what was saved.
+    # Reopened, it shows what was saved; saved again where Journey Builder does not say the activity's key,
+    # it keeps the binding it had.
     jb.scenario["activity"] = update["activity"]
+    viber = {"id": "act-viber", "name": "Viber follow-up", "type": "REST"}
+    jb.scenario["interaction"]["activities"] = [viber | {"arguments": {"execute": {"url": ours}}}]
     await setup.open("reports")
+    await expect(frame.locator("#message-activity option")).to_have_text(
+        ["Choose a message activity…", "Viber follow-up"]
+    )
     await expect(frame.locator("#message-activity")).to_have_value("act-viber")
     await expect(frame.locator("#data-extension")).to_have_value("Omni_Reports")
+    await setup.page.evaluate("clickNext()")
+    again = await jb.wait_update()
+    assert again["activity"]["arguments"]["execute"]["inArguments"] == in_arguments
 
 
 async def test_without_a_good_token_the_page_says_why_and_saves_nothing(setup: Setup) -> None:

@@ -116,24 +116,27 @@ async def test_get_reports_answers_each_outcome_the_seeds_name(trip: Journey) ->
     await trip.sfmc.wait_for_rows(UNIFIED_URL_TRACKING.key, 1)
     seen_rows = await trip.sfmc.wait_for_rows(OMNI_REPORTS.key, 1)
 
-    rejected = await trip.get_report("contact-rejected", SMS_DELIVERY_REPORTS.key)
+    async def report(name: str, extension: str) -> dict[str, Any]:  # as the inspector binds it
+        return await trip.get_report(f"contact-{name}", extension, messageId=sent[name]["messageId"])
+
+    rejected = await report("rejected", SMS_DELIVERY_REPORTS.key)
     assert (rejected["statusGroupName"], rejected["statusName"]) == ("REJECTED", "REJECTED_DESTINATION")
-    expired = await trip.get_report("contact-expired", SMS_DELIVERY_REPORTS.key)
+    expired = await report("expired", SMS_DELIVERY_REPORTS.key)
     assert expired["statusName"].startswith("EXPIRED")
-    pending = await trip.get_report("contact-pending", SMS_DELIVERY_REPORTS.key)
+    pending = await report("pending", SMS_DELIVERY_REPORTS.key)
     assert (pending["statusName"], pending["statusGroupName"]) == ("NOT_AVAILABLE", "NOT_AVAILABLE")
-    nobody = await trip.get_report("contact-never-sent", SMS_DELIVERY_REPORTS.key)
+    nobody = await trip.get_report("contact-never-sent", SMS_DELIVERY_REPORTS.key, messageId="")
     assert nobody["statusName"] == "NOT_AVAILABLE"
 
     # The seen report follows the delivery report: await the row it completes.
     seen_row = await trip.wait_for_row(OMNI_REPORTS.key, lambda row: bool(row.get("seenAt")))
     assert seen_row["messageId"] == seen_rows[0]["messageId"] == sent["seen"]["messageId"]
-    seen = await trip.get_report("contact-seen", OMNI_REPORTS.key)
+    seen = await report("seen", OMNI_REPORTS.key)
     assert seen["seenAt"] == "SEEN" and seen["statusGroupName"] == "DELIVERED"
 
-    clicked = await trip.get_report("contact-clicked", UNIFIED_URL_TRACKING.key)
+    clicked = await report("clicked", UNIFIED_URL_TRACKING.key)
     assert clicked["notificationType"] == "CLICKED" and clicked["url"].startswith("https://shop.example.com/")
-    not_clicked = await trip.get_report("contact-rejected", UNIFIED_URL_TRACKING.key)
+    not_clicked = await report("rejected", UNIFIED_URL_TRACKING.key)
     assert not_clicked == not_clicked | {"notificationType": "NOT_CLICKED", "url": "NOT_CLICKED"}
     click_row = trip.sfmc.rows(UNIFIED_URL_TRACKING.key)[0]
     assert click_row["channel"] == "SMS" and click_row["messageId"] == sent["clicked"]["messageId"]
@@ -159,6 +162,37 @@ async def test_a_retried_execute_sends_nothing_twice(trip: Journey) -> None:
     again = await trip.execute("contact-1", **activity_arguments(trip, "sms", "41791234000"))
     assert again["messageId"] != first["messageId"]
     assert (await trip.get_report("contact-1", SMS_DELIVERY_REPORTS.key))["messageId"] == again["messageId"]
+
+
+async def test_get_reports_reads_the_bound_message_and_only_this_contacts(trip: Journey) -> None:
+    arguments = activity_arguments(trip, "sms", "41791234000")
+    first = await trip.execute("contact-twice", **arguments)
+    second = await trip.execute("contact-twice", **activity_arguments(trip, "sms", "41791234992"))
+    other = await trip.execute("contact-other", **arguments)
+    await trip.harness.simulator.wait_reported([first["messageId"], second["messageId"], other["messageId"]])
+    await trip.sfmc.wait_for_rows(SMS_DELIVERY_REPORTS.key, 3)
+
+    # The contact entered twice: each run's Get Reports reads its own run's message, not the newest.
+    earlier = await trip.get_report("contact-twice", SMS_DELIVERY_REPORTS.key, messageId=first["messageId"])
+    assert earlier["messageId"] == first["messageId"] and earlier["statusGroupName"] == "DELIVERED"
+    later = await trip.get_report("contact-twice", SMS_DELIVERY_REPORTS.key, messageId=second["messageId"])
+    assert later["messageId"] == second["messageId"] and later["statusGroupName"] == "REJECTED"
+    # A design saved without the binding reads the contact's newest message of the activity.
+    unbound = await trip.get_report("contact-twice", SMS_DELIVERY_REPORTS.key)
+    assert unbound["messageId"] == second["messageId"]
+
+    # What does not name a message this business unit sent this contact reads nothing: another contact's
+    # message, an id nobody sent, a binding Journey Builder left unresolved (the contact took another path).
+    for bound in (other["messageId"], "0" * 32, "{{Interaction.REST-1.messageId}}"):
+        answer = await trip.get_report("contact-twice", SMS_DELIVERY_REPORTS.key, messageId=bound)
+        assert (answer["statusName"], answer["messageId"]) == ("NOT_AVAILABLE", ""), bound
+    # Another business unit's Get Reports cannot read this one's messages, whatever id it is handed.
+    elsewhere = Journey(trip.harness, trip.sfmc, mid="200000002", activity_id=trip.activity_id)
+    assert (await elsewhere.configure()).status_code == 200
+    answer = await elsewhere.get_report(
+        "contact-twice", SMS_DELIVERY_REPORTS.key, messageId=second["messageId"]
+    )
+    assert (answer["statusName"], answer["messageId"]) == ("NOT_AVAILABLE", "")
 
 
 async def test_get_reports_still_finds_a_message_sent_before_it_read_idempotency_keys(trip: Journey) -> None:

@@ -13,7 +13,7 @@ import httpx
 
 from channel_engine import Host, HostApp, HostServices, OutboundMessage, Report, hookimpl
 
-HOST = "sfmc"
+from .in_arguments import HOST
 
 
 class SfmcPlugin:

@@ -39,6 +39,7 @@ from channel_engine import (
     new_message_id,
 )
 
+HOST = "sfmc"  # the host name on every message an activity sends
 RESERVED = frozenset(
     {
         "channel", "phone", "content", "sender", "account", "urlOptions", "speedLimit", "validityPeriod",
@@ -265,7 +266,7 @@ def build_message(call: ExecuteCall, mid: str, account: str | None) -> OutboundM
             callback_data=msgspec.json.encode(callback).decode(),
             bulk_id=bulk,
         ),
-        host=HostRef(name="sfmc", context=context),
+        host=HostRef(name=HOST, context=context),
         account=account,
         id=new_message_id(),
         idempotency_key=call.idempotency_key(mid),

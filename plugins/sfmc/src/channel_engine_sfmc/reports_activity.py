@@ -1,9 +1,12 @@
 """The "Get Reports" activity: for the message a chosen message activity sent to this contact, what the
 chosen report extension holds, as Journey Data for a decision split.
 
-inArguments: `messageActivityId` (the message activity's id in this journey version) and `dataExtension`
-(the key of the report extension to read; a click extension answers click fields). Nothing yet answers
-NOT_AVAILABLE (delivery) or NOT_CLICKED (clicks), as the seeds describe; `seenAt` is SEEN or NOT_SEEN.
+inArguments: `messageActivityId` (the message activity's id in this journey version), `dataExtension`
+(the key of the report extension to read; a click extension answers click fields) and `messageId`, bound by
+the inspector to the message activity's outArgument (`{{Interaction.<its key>.messageId}}`), so Journey
+Builder hands over the very message this contact's journey sent: a contact that entered again, or whose
+execute answered an error, is not mistaken for another run's message. Nothing yet answers NOT_AVAILABLE
+(delivery) or NOT_CLICKED (clicks), as the seeds describe; `seenAt` is SEEN or NOT_SEEN.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from starlette.routing import Route
 from channel_engine import HostServices
 
 from .data_extensions import UNIFIED_URL_TRACKING, VIBER_URL_TRACKING
-from .in_arguments import DesignError, ExecuteCall, sent_prefix
+from .in_arguments import HOST, DesignError, ExecuteCall, sent_prefix
 from .journey_builder import LIFECYCLE, activity_config, customer_key, verified_call
 from .sink import ROWS_NAMESPACE, row_key, stored_delivery_row
 from .units import Units
@@ -30,10 +33,25 @@ NOT_CLICKED = "NOT_CLICKED"
 # same commit. Get Reports now finds the message by its idempotency key (`sent_prefix`) and reads these only
 # for messages sent before: each execute writes one random index entry less.
 SENT_NAMESPACE = "sfmc-sent"
+BOUND_MESSAGE_ID = "messageId"
 
 
 def sent_key(activity_id: str, contact_key: str) -> str:
     return f"{activity_id}|{contact_key}"
+
+
+async def bound_message_id(services: HostServices, call: ExecuteCall, mid: str) -> str:
+    """The message id Journey Builder resolved from the message activity's outArgument, when it names a
+    message this business unit sent this contact; "" when the contact has none (the binding did not resolve
+    because the contact took another path, or its execute answered an error and no id)."""
+    bound = str(call.arguments.get(BOUND_MESSAGE_ID) or "")
+    if not bound or "{{" in bound:
+        return ""
+    view = await services.message(bound)
+    host = view.host if view is not None else None
+    context = host.context if host is not None and host.name == HOST else {}
+    sent_here = context.get("mid") == mid and context.get("contactKey") == call.contact_key
+    return bound if sent_here else ""
 
 
 def config_json(base: str, mid: str, customer_key: str | None = None) -> dict[str, Any]:
@@ -96,9 +114,12 @@ def reports_routes(services: HostServices, units: Units) -> list[Route]:
         extension = str(
             call.arguments.get("dataExtension") or unit.report_storage.native.sms_delivery_reports
         )
-        message_id = await services.newest_message_id(sent_prefix(unit.mid, activity, call.contact_key))
-        if message_id is None:  # sent before Get Reports read idempotency keys (see SENT_NAMESPACE)
-            message_id = (await sent.get(sent_key(activity, call.contact_key)) or b"").decode()
+        if BOUND_MESSAGE_ID in call.arguments:
+            message_id = await bound_message_id(services, call, unit.mid)
+        else:  # a design saved before the inspector bound the message id: the contact's newest message
+            message_id = await services.newest_message_id(sent_prefix(unit.mid, activity, call.contact_key))
+            if message_id is None:  # sent before Get Reports read idempotency keys (see SENT_NAMESPACE)
+                message_id = (await sent.get(sent_key(activity, call.contact_key)) or b"").decode()
         if is_click_extension(extension, unit.report_storage.native.url_click_reports):
             row = await rows.get_json(row_key(extension, message_id)) if message_id else None
             answer = click_answer(row) | dict.fromkeys(DELIVERY_FIELDS, "")

@@ -100,10 +100,15 @@ class Journey:
         return dict(response.json())
 
     async def get_report(
-        self, contact_key: str, data_extension: str, activity_id: str | None = None
+        self, contact_key: str, data_extension: str, activity_id: str | None = None, **bound: str
     ) -> dict[str, Any]:
+        """Get Reports for one contact; `messageId=...` is what Journey Builder resolved the inspector's
+        binding to (the message activity's outArgument), left out for a design saved without it."""
         body = self.execute_body(
-            contact_key, messageActivityId=activity_id or self.activity_id, dataExtension=data_extension
+            contact_key,
+            messageActivityId=activity_id or self.activity_id,
+            dataExtension=data_extension,
+            **bound,
         )
         body["activityObjectID"] = body["activityId"] = "reports-activity"
         response = await self.post_jwt("reports/execute", body)

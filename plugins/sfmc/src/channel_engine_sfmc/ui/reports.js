@@ -2,7 +2,9 @@
  * Get Reports' inspector page: which Infobip message activity of this journey to report on (from
  * requestInteraction: the activities whose execute URL is this engine's message activity for this business
  * unit) and which report data extension to read (the business unit's report extensions, from the options).
- * Saved as the inArguments reports_activity.py reads: [{messageActivityId}, {dataExtension}].
+ * Saved as the inArguments reports_activity.py reads: [{messageActivityId}, {dataExtension}, {messageId}],
+ * the last bound to the chosen activity's messageId outArgument ("{{Interaction.<its key>.messageId}}"), so
+ * Journey Builder hands Get Reports the very message this contact's journey sent.
  */
 (function () {
   "use strict";
@@ -14,6 +16,8 @@
   var options = null;
   var optionsProblem = "the page is still waiting for Journey Builder's token";
   var journeyLoaded = false;
+  var keysById = {}; // the journey's message activities: id -> key, the name their outArguments go by
+  var savedBinding = null; // restored with the activity, kept when the journey does not say the key
   // This business unit's message activity: /sfmc/<MID>/message/execute, beside this page's folder.
   var messageExecute = normalized(new URL("../message/execute", window.location.href).href);
 
@@ -37,6 +41,7 @@
     var args = forms.readInArguments(activity).args;
     forms.choose($("message-activity"), args.messageActivityId || "");
     forms.choose($("data-extension"), args.dataExtension || "");
+    savedBinding = args.messageActivityId ? { id: args.messageActivityId, messageId: args.messageId } : null;
     describeExtension();
   }
 
@@ -49,6 +54,12 @@
       return a.id;
     });
     journeyLoaded = true;
+    keysById = {};
+    withId.forEach(function (a) {
+      if (a.key) {
+        keysById[a.id] = a.key;
+      }
+    });
     forms.fillSelect(
       $("message-activity"),
       withId.map(function (a) {
@@ -59,6 +70,14 @@
     if (ours.length > withId.length) {
       forms.status("Save the journey first: a message activity gets its id when the journey is saved.", true);
     }
+  }
+
+  // Without the activity's key, Get Reports finds the contact's newest message of that activity instead.
+  function messageIdBinding(activityId) {
+    if (keysById[activityId]) {
+      return "{{Interaction." + keysById[activityId] + ".messageId}}";
+    }
+    return savedBinding && savedBinding.id === activityId ? savedBinding.messageId : null;
   }
 
   function optionsArrived(body) {
@@ -112,7 +131,12 @@
     }
     activity.arguments = activity.arguments || {};
     activity.arguments.execute = activity.arguments.execute || {};
-    activity.arguments.execute.inArguments = [{ messageActivityId: chosenActivity }, { dataExtension: extension }];
+    var inArguments = [{ messageActivityId: chosenActivity }, { dataExtension: extension }];
+    var binding = messageIdBinding(chosenActivity);
+    if (binding) {
+      inArguments.push({ messageId: binding });
+    }
+    activity.arguments.execute.inArguments = inArguments;
     activity.metaData = activity.metaData || {};
     activity.metaData.isConfigured = true;
     jb.trigger("updateActivity", activity);
