@@ -97,10 +97,10 @@ async def test_a_journey_sends_on_every_channel_and_reports_land_in_the_right_ex
     assert '"ContactKey":"contact-ok"' in ok["callbackData"]
     assert rows[undeliverable["messageId"]]["statusName"] == "UNDELIVERABLE_NOT_DELIVERED"
 
-    report = await trip.get_report("contact-ok", extension)
+    report = await trip.get_report("contact-ok", extension, delivered["messageId"])
     assert report["statusGroupName"] == "DELIVERED" and report["statusName"] == "DELIVERED_TO_HANDSET"
     assert report["seenAt"] == "NOT_SEEN" and report["messageId"] == delivered["messageId"]
-    failed = await trip.get_report("contact-bad", extension)
+    failed = await trip.get_report("contact-bad", extension, undeliverable["messageId"])
     assert failed["statusName"].startswith("UNDELIVERABLE") and failed["errorName"] == "EC_UNKNOWN_SUBSCRIBER"
 
 
@@ -117,7 +117,7 @@ async def test_get_reports_answers_each_outcome_the_seeds_name(trip: Journey) ->
     seen_rows = await trip.sfmc.wait_for_rows(OMNI_REPORTS.key, 1)
 
     async def report(name: str, extension: str) -> dict[str, Any]:  # as the inspector binds it
-        return await trip.get_report(f"contact-{name}", extension, messageId=sent[name]["messageId"])
+        return await trip.get_report(f"contact-{name}", extension, sent[name]["messageId"])
 
     rejected = await report("rejected", SMS_DELIVERY_REPORTS.key)
     assert (rejected["statusGroupName"], rejected["statusName"]) == ("REJECTED", "REJECTED_DESTINATION")
@@ -125,7 +125,7 @@ async def test_get_reports_answers_each_outcome_the_seeds_name(trip: Journey) ->
     assert expired["statusName"].startswith("EXPIRED")
     pending = await report("pending", SMS_DELIVERY_REPORTS.key)
     assert (pending["statusName"], pending["statusGroupName"]) == ("NOT_AVAILABLE", "NOT_AVAILABLE")
-    nobody = await trip.get_report("contact-never-sent", SMS_DELIVERY_REPORTS.key, messageId="")
+    nobody = await trip.get_report("contact-never-sent", SMS_DELIVERY_REPORTS.key, "")
     assert nobody["statusName"] == "NOT_AVAILABLE"
 
     # The seen report follows the delivery report: await the row it completes.
@@ -154,14 +154,11 @@ async def test_a_retried_execute_sends_nothing_twice(trip: Journey) -> None:
     view = await trip.harness.engine.store.get_message(first["messageId"])
     assert view is not None and [e.event for e in view.timeline].count("ACCEPTED") == 1
     assert len(trip.harness.simulator.accepted) == 1
-    # Get Reports names the message the first execute stored, not one the retry made up, and finds it by
-    # the message's idempotency key: no lookup of its own is written beside it.
-    assert (await trip.get_report("contact-1", SMS_DELIVERY_REPORTS.key))["messageId"] == first["messageId"]
-    assert await trip.harness.engine.store.list_data("sfmc-sent", time.time()) == {}
-    # The same contact in a new activity instance (a re-entry) is a new message, the one Get Reports reads.
+    # The same contact in a new activity instance (a re-entry) is a new message.
     again = await trip.execute("contact-1", **activity_arguments(trip, "sms", "41791234000"))
-    assert again["messageId"] != first["messageId"]
-    assert (await trip.get_report("contact-1", SMS_DELIVERY_REPORTS.key))["messageId"] == again["messageId"]
+    assert again["messageId"] != first["messageId"] and again["messageStatus"] == "Success"
+    # Nothing but the message is written: no lookup beside it, no index entry for its retry key.
+    assert await trip.harness.engine.store.list_data("sfmc-sent", time.time()) == {}
 
 
 async def test_get_reports_reads_the_bound_message_and_only_this_contacts(trip: Journey) -> None:
@@ -173,40 +170,25 @@ async def test_get_reports_reads_the_bound_message_and_only_this_contacts(trip: 
     await trip.sfmc.wait_for_rows(SMS_DELIVERY_REPORTS.key, 3)
 
     # The contact entered twice: each run's Get Reports reads its own run's message, not the newest.
-    earlier = await trip.get_report("contact-twice", SMS_DELIVERY_REPORTS.key, messageId=first["messageId"])
+    earlier = await trip.get_report("contact-twice", SMS_DELIVERY_REPORTS.key, first["messageId"])
     assert earlier["messageId"] == first["messageId"] and earlier["statusGroupName"] == "DELIVERED"
-    later = await trip.get_report("contact-twice", SMS_DELIVERY_REPORTS.key, messageId=second["messageId"])
+    later = await trip.get_report("contact-twice", SMS_DELIVERY_REPORTS.key, second["messageId"])
     assert later["messageId"] == second["messageId"] and later["statusGroupName"] == "REJECTED"
-    # A design saved without the binding reads the contact's newest message of the activity.
-    unbound = await trip.get_report("contact-twice", SMS_DELIVERY_REPORTS.key)
-    assert unbound["messageId"] == second["messageId"]
+    # A design saved without the binding (before the inspector made one) is told to be saved again.
+    unbound = await trip.get_report("contact-twice", SMS_DELIVERY_REPORTS.key, None)
+    assert unbound["statusName"].startswith("Error: messageId: not bound to the message activity's messageId")
+    assert "save it again" in unbound["statusName"] and "messageId" not in unbound
 
     # What does not name a message this business unit sent this contact reads nothing: another contact's
     # message, an id nobody sent, a binding Journey Builder left unresolved (the contact took another path).
     for bound in (other["messageId"], "0" * 32, "{{Interaction.REST-1.messageId}}"):
-        answer = await trip.get_report("contact-twice", SMS_DELIVERY_REPORTS.key, messageId=bound)
+        answer = await trip.get_report("contact-twice", SMS_DELIVERY_REPORTS.key, bound)
         assert (answer["statusName"], answer["messageId"]) == ("NOT_AVAILABLE", ""), bound
     # Another business unit's Get Reports cannot read this one's messages, whatever id it is handed.
     elsewhere = Journey(trip.harness, trip.sfmc, mid="200000002", activity_id=trip.activity_id)
     assert (await elsewhere.configure()).status_code == 200
-    answer = await elsewhere.get_report(
-        "contact-twice", SMS_DELIVERY_REPORTS.key, messageId=second["messageId"]
-    )
+    answer = await elsewhere.get_report("contact-twice", SMS_DELIVERY_REPORTS.key, second["messageId"])
     assert (answer["statusName"], answer["messageId"]) == ("NOT_AVAILABLE", "")
-
-
-async def test_get_reports_still_finds_a_message_sent_before_it_read_idempotency_keys(trip: Journey) -> None:
-    # An older release stored each message under another key and wrote Get Reports a lookup beside it.
-    sent = await trip.execute("contact-old", **activity_arguments(trip, "sms", "41791234000"))
-    await trip.harness.simulator.wait_reported([sent["messageId"]])
-    store = trip.harness.engine.store
-    legacy = f"{trip.activity_id}|contact-legacy"
-    await store.put_data("sfmc-sent", legacy, sent["messageId"].encode(), time.time(), 90 * 86400)
-
-    answer = await trip.get_report("contact-legacy", SMS_DELIVERY_REPORTS.key)
-
-    assert answer["messageId"] == sent["messageId"]
-    assert (await trip.get_report("contact-nobody", SMS_DELIVERY_REPORTS.key))["messageId"] == ""
 
 
 async def test_the_first_populated_phone_field_is_used(trip: Journey) -> None:

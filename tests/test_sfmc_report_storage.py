@@ -32,7 +32,7 @@ async def test_nothing_is_lost_while_sfmc_is_down(trip: Journey) -> None:
     stats = await trip.harness.engine.store.stats()
     assert stats["outbox"] >= 1 and trip.sfmc.rows(SMS_DELIVERY_REPORTS.key) == []
     # Get Reports already answers from the engine's own copy of the rows.
-    report = await trip.get_report("contact-0", SMS_DELIVERY_REPORTS.key)
+    report = await trip.get_report("contact-0", SMS_DELIVERY_REPORTS.key, answers[0]["messageId"])
     assert report["statusGroupName"] == "DELIVERED"
 
     trip.sfmc.down = False
@@ -125,5 +125,5 @@ async def test_a_journey_on_the_redis_store(tmp_path: Path, redis_url: str) -> N
         await trip.harness.simulator.wait_reported([sent["messageId"]])
         rows = await trip.sfmc.wait_for_rows(SMS_DELIVERY_REPORTS.key, 1)
         assert rows[0]["messageId"] == sent["messageId"]
-        report = await trip.get_report("contact-redis", SMS_DELIVERY_REPORTS.key)
+        report = await trip.get_report("contact-redis", SMS_DELIVERY_REPORTS.key, sent["messageId"])
         assert report["statusGroupName"] == "DELIVERED"

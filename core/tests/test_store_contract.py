@@ -33,8 +33,7 @@ from channel_engine.models import (
     SendOutcome,
     SpeedLimit,
 )
-from channel_engine.store import Store
-from channel_engine.store.records import after_prefix
+from channel_engine.store import RETRY_WINDOW, Store
 from channel_engine.store.redis import RedisStore
 from channel_engine.store.sqlite import _EXISTING_KEYS, SQLiteStore
 from channel_engine.store.sqlite_schema import SCHEMA
@@ -295,36 +294,86 @@ async def test_idempotency_keys_survive_a_reopen(kind: StoreKind, tmp_path: Path
         await second.close()
 
 
-async def test_the_newest_message_under_a_key_prefix_is_found(store: Store) -> None:
-    await store.enqueue([keyed("old", "a1.first"), keyed("other", "a2.first"), keyed("b", "a10.x")], 1.0)
-    await store.enqueue([keyed("new", "a1.second"), msg("unkeyed")], 2.0)
-    await store.enqueue([keyed("retry", "a1.first")], 3.0)  # a retry of the older: nothing new
-
-    assert await store.newest_keyed("a1.") == "new"
-    assert await store.newest_keyed("a2.") == "other"
-    assert await store.newest_keyed("a1") == "new"  # a10.x starts with a1 too, but came before a1.second
-    assert await store.newest_keyed("a10") == "b"
-    assert await store.newest_keyed("a3.") is None
-    assert await store.newest_keyed("a1.first") == "old"  # a whole key is a prefix of itself
+def retried(mid: str, key: str, **kwargs: Any) -> OutboundMessage:
+    return msgspec.structs.replace(msg(mid, **kwargs), retry_key=key)
 
 
-async def test_keys_of_one_time_are_told_apart_by_id(store: Store) -> None:
-    await store.enqueue([keyed("m-2", "p|two"), keyed("m-1", "p|one")], 5.0)
+async def test_a_retry_key_answers_a_retry_in_its_window_with_the_first_messages_id(store: Store) -> None:
+    now = time.time()
+    first = await store.enqueue([retried("m1", "r1"), msg("plain")], now)
 
-    assert await store.newest_keyed("p|") == "m-2"
-
-
-async def test_a_key_prefix_is_read_as_text_not_a_pattern(store: Store) -> None:
-    await store.enqueue(
-        [keyed("pct", "50%|x"), keyed("under", "a_b|x"), keyed("wide", "\u00e9t\u00e9|x")], 1.0
+    again = await store.enqueue(
+        [retried("m1-retry", "r1", destination="41790000002"), retried("m2", "r2")], now + RETRY_WINDOW - 1
     )
 
-    assert await store.newest_keyed("50%") == "pct"
-    assert await store.newest_keyed("5") == "pct"
-    assert await store.newest_keyed("a_") == "under"
-    assert await store.newest_keyed("ab") is None  # _ is no wildcard
-    assert await store.newest_keyed("\u00e9t") == "wide"
-    assert await store.newest_keyed("\u00e9u") is None
+    assert first == {"r1": "m1"}
+    assert again == {"r1": "m1", "r2": "m2"}
+    assert await store.get_message("m1-retry") is None
+    stored = await store.get_message("m1")
+    assert stored is not None and stored.destination == "41790000001"
+    assert (await store.stats())["state_QUEUED"] == 3
+
+
+async def test_concurrent_requests_with_one_retry_key_store_one_message(store: Store) -> None:
+    now = time.time()
+    answers = await asyncio.gather(*(store.enqueue([retried(f"m{i}", "same")], now) for i in range(5)))
+
+    winner = answers[0]["same"]
+    assert all(answer == {"same": winner} for answer in answers)
+    assert (await store.stats())["state_QUEUED"] == 1
+    twins = await store.enqueue([retried("a", "twin"), retried("b", "twin")], now)
+    assert twins == {"twin": "a"}  # in one call the first wins
+    assert await store.get_message("b") is None
+
+
+async def test_a_retry_key_is_forgotten_after_twice_its_window(store: Store) -> None:
+    now = time.time()
+    await store.enqueue([retried("old", "r")], now - 2 * RETRY_WINDOW - 1)
+
+    assert await store.enqueue([retried("new", "r")], now) == {"r": "new"}
+    assert await store.enqueue([retried("new-retry", "r")], now + 1) == {"r": "new"}
+    assert (await store.stats())["state_QUEUED"] == 2
+
+
+async def test_a_retry_key_holds_for_spaced_messages_and_keeps_their_spacing(store: Store) -> None:
+    limit = SpeedLimit(amount=60, time_unit="MINUTE")
+    now = float(int(time.time()))
+    await store.enqueue([retried("m0", "r0", speed=limit), retried("m1", "r1", speed=limit)], now)
+
+    retry = await store.enqueue(
+        [retried("m1-retry", "r1", speed=limit), retried("m2", "r2", speed=limit)], now
+    )
+
+    assert retry == {"r1": "m1", "r2": "m2"}
+    due = await due_times(store, ["m0", "m1", "m2"], horizon=now + 10)
+    assert due == {"m0": now, "m1": now + 1, "m2": now + 2}
+
+
+async def test_a_retried_requests_plugin_data_under_a_retry_key_is_not_stored(store: Store) -> None:
+    now = time.time()
+    await store.enqueue([retried("m1", "r1")], now, [DataEntry("host", "lookup", b"m1")])
+
+    await store.enqueue([retried("m1-retry", "r1")], now + 1, [DataEntry("host", "lookup", b"m1-retry")])
+
+    assert await store.list_data("host", now) == {"lookup": b"m1"}
+
+
+async def test_retry_keys_survive_a_reopen_for_their_window(kind: StoreKind, tmp_path: Path) -> None:
+    now = time.time()
+    first = kind.make(tmp_path)
+    await first.open()
+    await first.enqueue([retried("old", "r-old")], now - 2 * RETRY_WINDOW - 1)
+    await first.enqueue([retried("m1", "r1")], now)
+    await first.close()
+    second = kind.make(tmp_path)
+    await second.open()
+    try:
+        assert await second.enqueue([retried("m1-retry", "r1"), retried("new", "r-old")], now + 1) == {
+            "r1": "m1",
+            "r-old": "new",
+        }
+    finally:
+        await second.close()
 
 
 async def test_enqueue_without_id_is_refused(store: Store) -> None:
@@ -1435,7 +1484,7 @@ async def test_sqlite_is_durable_at_every_commit(sqlite: SQLiteStore) -> None:
 
 async def test_sqlite_a_database_from_before_idempotency_keys_gets_their_column(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
-    old_schema = SCHEMA.replace(",\n    idempotency_key TEXT", "")
+    old_schema = SCHEMA.replace(",\n    idempotency_key TEXT,\n    retry_key TEXT", "")
     assert old_schema != SCHEMA
     with contextlib.closing(sqlite3.connect(path)) as conn:
         conn.executescript(old_schema)
@@ -1444,6 +1493,8 @@ async def test_sqlite_a_database_from_before_idempotency_keys_gets_their_column(
     try:
         await old.enqueue([keyed("m1", "k1")], 1.0)
         assert await old.enqueue([keyed("m1-retry", "k1")], 2.0) == {"k1": "m1"}
+        await old.enqueue([retried("m2", "r2")], 3.0)
+        assert await old.enqueue([retried("m2-retry", "r2")], 4.0) == {"r2": "m2"}
         plan = await old.writer.submit(
             lambda conn: " ".join(
                 row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {_EXISTING_KEYS}", ("[]",))
@@ -1452,6 +1503,48 @@ async def test_sqlite_a_database_from_before_idempotency_keys_gets_their_column(
     finally:
         await old.close()
     assert "messages_by_idempotency_key" in plan  # the partial index serves the lookup of keys
+
+
+async def test_sqlite_a_retry_reaching_another_writer_on_the_file_is_recognised(tmp_path: Path) -> None:
+    # Two stores with writer threads on one file, as two engine processes with CHANNEL_ENGINE_SQLITE_WRITER
+    # =thread: each writer reads the rows the other added before it answers.
+    one, other = SQLiteStore(tmp_path / "s.db"), SQLiteStore(tmp_path / "s.db")
+    await one.open()
+    await other.open()
+    try:
+        now = time.time()
+        await one.enqueue([retried("m1", "r1")], now)
+        await other.enqueue([msg("plain")], now)
+        assert await other.enqueue([retried("m1-retry", "r1")], now + 1) == {"r1": "m1"}
+        await other.enqueue([retried("m2", "r2")], now + 1)
+        assert await one.enqueue([retried("m2-retry", "r2")], now + 2) == {"r2": "m2"}
+    finally:
+        await one.close()
+        await other.close()
+
+
+async def test_sqlite_retry_keys_stay_right_when_their_batch_rolls_back(sqlite: SQLiteStore) -> None:
+    def fail(conn: object) -> None:
+        raise RuntimeError("this write breaks")
+
+    now = time.time()
+    with sqlite.writer.hold():  # one batch: the failure rolls it back, and it runs again caller by caller
+        writes = [
+            asyncio.ensure_future(sqlite.enqueue([retried("m1", "r1")], now)),
+            asyncio.ensure_future(sqlite.writer.submit(fail)),
+            asyncio.ensure_future(sqlite.enqueue([msg("plain-1"), msg("plain-2")], now)),
+            asyncio.ensure_future(sqlite.enqueue([retried("m2", "r2")], now)),
+        ]
+        while sqlite.writer.backlog < 3:  # the thread may hold the first already
+            await asyncio.sleep(0)
+    results = await asyncio.gather(*writes, return_exceptions=True)
+
+    assert isinstance(results[1], RuntimeError)
+    assert await sqlite.enqueue([retried("again-1", "r1"), retried("again-2", "r2")], now + 1) == {
+        "r1": "m1",
+        "r2": "m2",
+    }
+    assert (await sqlite.stats())["state_QUEUED"] == 4
 
 
 async def test_sqlite_a_failing_write_in_a_group_loses_only_itself(sqlite: SQLiteStore) -> None:
@@ -1801,11 +1894,3 @@ async def test_sqlite_each_joined_row_write_gets_its_own_outcome_when_row_functi
     assert [type(r).__name__ for r in results] == ["NoneType", "NoneType", "ValueError", "NoneType"]
     assert sorted(await sqlite.get_accounts()) == ["a"]
     assert sorted(await sqlite.list_data("t", 0.0)) == ["x", "y"]
-
-
-def test_after_prefix_is_the_least_string_past_every_key_with_the_prefix() -> None:
-    assert after_prefix("a1.") == "a1/"
-    assert after_prefix("x\ud7ff") == "x\ue000"  # past the surrogates, which are not text
-    assert after_prefix("ab\U0010ffff") == "ac"
-    with pytest.raises(ValueError):
-        after_prefix("")

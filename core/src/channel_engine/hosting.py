@@ -151,22 +151,16 @@ class HostServices:
         data: Sequence[DataEntry] = (),
     ) -> list[Verdict]:
         """Validate and durably accept messages, exactly as `POST /v1/messages` does. A message whose `id`
-        is stored already is not stored again, so a host that derives ids from its own request ids gets
-        idempotent retries for free. `checked`: what `check` just answered for each message, so a host that
-        asked first does not pay for the same validation twice. `data` (`PluginData.entry`): the host's
-        own values, stored in the same durable write when any message is accepted, and not at all
-        otherwise (a host's lookup of the message it sent)."""
+        is stored already is not stored again, and neither is one whose `idempotency_key` (or, within
+        `RETRY_WINDOW`, `retry_key`) is: its verdict names the first one's id. `checked`: what `check`
+        just answered for each message, so a host that asked first does not pay for the same validation
+        twice. `data` (`PluginData.entry`): the host's own values, stored in the same durable write when
+        any message is accepted, and not at all otherwise (a host's lookup of the message it sent)."""
         path = None if len(messages) == 1 else "$"
         return await self._engine.intake.submit(list(messages), path=path, checked=checked, data=data)
 
     async def message(self, message_id: str) -> MessageView | None:
         return await self._engine.store.get_message(message_id)
-
-    async def newest_message_id(self, key_prefix: str) -> str | None:
-        """The id of the newest message submitted under an idempotency key that starts with `key_prefix`:
-        a host that begins its keys with what it looks a message up by later (an SFMC activity and
-        contact) finds the message without storing a lookup of its own beside every message."""
-        return await self._engine.store.newest_keyed(key_prefix)
 
 
 @contextlib.asynccontextmanager

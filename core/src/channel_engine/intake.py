@@ -143,8 +143,9 @@ class Intake:
             stored = await self.store.enqueue(accepted, self.clock(), data)
             if stored:  # a keyed message answers the id stored under its key: the first request's
                 for verdict, message in zip((v for v in verdicts if v.id is not None), accepted, strict=True):
-                    if message.idempotency_key:
-                        verdict.id = stored[message.idempotency_key]
+                    key = message.idempotency_key or message.retry_key
+                    if key:
+                        verdict.id = stored[key]
             self.on_accepted()
         self.metrics.accepted += len(accepted)
         self.metrics.rejected += len(raws) - len(accepted)

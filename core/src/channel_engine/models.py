@@ -76,6 +76,9 @@ class OutboundMessage(Wire):
     `idempotency_key` is the sender's: a message whose key is stored already is not stored again, and its
     submit answers the stored message's id. A host that must recognise a retried request keys it so, and
     leaves `id` to the engine, whose ids grow with time (random ids scatter every index they are in).
+    `retry_key` does the same for retries that come soon (within `store.RETRY_WINDOW` seconds of the first
+    request), at less cost: it is remembered for that window only, and no index keeps it (a caller that
+    retries on a short timeout, as Journey Builder does). A message has one of the two keys, or neither.
     """
 
     channel: Annotated[str, Meta(min_length=1, max_length=50)]
@@ -87,6 +90,7 @@ class OutboundMessage(Wire):
     account: str | None = None
     id: Annotated[str, Meta(min_length=1, max_length=200)] | None = None
     idempotency_key: Annotated[str, Meta(min_length=1, max_length=200)] | None = None
+    retry_key: Annotated[str, Meta(min_length=1, max_length=200)] | None = None
 
 
 class Problem(Struct, omit_defaults=True):

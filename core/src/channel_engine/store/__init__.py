@@ -1,5 +1,5 @@
 """Storage: the contract (`Store`) and its implementations."""
 
-from .base import Store, wants_reports
+from .base import RETRY_WINDOW, Store, wants_reports
 
-__all__ = ["Store", "wants_reports"]
+__all__ = ["RETRY_WINDOW", "Store", "wants_reports"]

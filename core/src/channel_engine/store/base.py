@@ -20,6 +20,12 @@ from ..models import (
     SendOutcome,
 )
 
+# How long a message's `retry_key` is remembered, in seconds at least (and at most twice as long). Journey
+# Builder's retries of an execute come within 44 seconds of the first try with the timeout and retries that
+# our activity's config.json asks for (10 seconds, 3 retries 1 second apart); the rest is margin. The
+# SQLite store keeps the window's keys in its writer's memory, about 100 bytes each.
+RETRY_WINDOW = 120.0
+
 
 def wants_reports(message: OutboundMessage) -> bool:
     """Whether a message's reports go into the outbox for its host.
@@ -55,7 +61,9 @@ class Store(ABC):
 
         A message whose `idempotency_key` is stored already is not stored; the answer maps each key of
         `messages` to the id of the message stored under it (this one's, or the earlier one's). Two
-        messages with one key in a call are one message: the first.
+        messages with one key in a call are one message: the first. A `retry_key` is the same for
+        `RETRY_WINDOW` seconds after its message was accepted (by `now`), and forgotten by twice that:
+        the answer maps it too, and a message with the key after that is a new message.
 
         A message with `options.speed_limit` is due at `max(now, previous due of its key + interval)`, where
         the key is `speed_limit.key` (or the bulk id, else the host name) plus amount and unit; the last due
@@ -113,13 +121,6 @@ class Store(ABC):
     @abstractmethod
     async def get_message(self, message_id: str) -> MessageView | None:
         """The message's state, latest provider status and whole timeline, or None."""
-
-    @abstractmethod
-    async def newest_keyed(self, prefix: str) -> str | None:
-        """The id of the newest message (by accepted time, then id) stored under an idempotency key that
-        starts with `prefix`, or None. For prefixes that a handful of keys share: a host that puts what it
-        looks a message up by at the start of its keys (an SFMC activity and contact) finds the message with
-        no lookup of its own to write."""
 
     # -- the outbox -------------------------------------------------------------------------------------
 

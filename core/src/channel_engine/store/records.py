@@ -70,17 +70,6 @@ def report_line(report: Report, now: float) -> str:
     return timeline_line(now, report.kind, report.status_group, report.status_name, detail)
 
 
-def after_prefix(prefix: str) -> str:
-    """The least string above every string that starts with `prefix`, in code point order (which is UTF-8's
-    byte order, so SQLite's and Redis's too): `prefix <= key < after_prefix(prefix)` is "key starts with
-    prefix", a range an index reads."""
-    kept = prefix.rstrip("\U0010ffff")
-    if not kept:
-        raise ValueError("a key prefix needs a character below U+10FFFF")
-    last = ord(kept[-1]) + 1
-    return kept[:-1] + chr(0xE000 if 0xD800 <= last <= 0xDFFF else last)  # surrogates are not text
-
-
 def speed_key(message: OutboundMessage) -> tuple[str | None, float]:
     """The key whose messages share one sending speed limit, and the seconds between two of them."""
     limit = message.options.speed_limit

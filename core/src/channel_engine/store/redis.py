@@ -39,11 +39,10 @@ from ..models import (
     report_decoder,
 )
 from . import redis_scripts as lua
-from .base import Store, wants_reports
+from .base import RETRY_WINDOW, Store, wants_reports
 from .records import (
     StoreClosedError,
     TurnBatch,
-    after_prefix,
     encode,
     failed_line,
     failed_report,
@@ -59,7 +58,6 @@ from .records import (
 log = logging.getLogger("channel_engine.store")
 _line_decoder = msgspec.json.Decoder(TimelineEntry)
 CLIENT_NAME = "channel-engine"
-NEWEST_KEYED_SCAN = 1000  # keys read at most for one prefix: a prefix is meant for a handful
 
 
 def split_url(url: str) -> tuple[str, str]:
@@ -130,7 +128,7 @@ class RedisStore(Store):
             name: client.register_script(lua.PRELUDE + getattr(lua, name))
             for name in (
                 "ENQUEUE", "CLAIM", "RECOVER", "MARK_SENT", "MARK_FAILED", "RETRY_LATER",
-                "RECORD_REPORTS", "CLAIM_OUTBOX", "RETRY_OUTBOX", "ACK_OUTBOX", "NEWEST_KEYED",
+                "RECORD_REPORTS", "CLAIM_OUTBOX", "RETRY_OUTBOX", "ACK_OUTBOX",
             )
         }  # fmt: skip
         await self._warn_unless_durable()
@@ -189,13 +187,15 @@ class RedisStore(Store):
                     line,
                     now,
                     message.idempotency_key or "",
+                    message.retry_key or "",
+                    _expiry_ms(now, RETRY_WINDOW),
                 )  # the order ENQUEUE reads them in
             )
         if not rows:
             return {}
         if self._client is None:
             raise StoreClosedError("the store is not open")
-        keys = [m.idempotency_key for m in messages if m.idempotency_key]
+        keys = [key for m in messages for key in (m.idempotency_key, m.retry_key) if key]
         ids = encode([m.id for m in messages]).decode() if keys else ""
         stored = await self._enqueues.add(rows + [_Put(entry, now, ids) for entry in data])
         # The answer is for every request this ENQUEUE joined: keep this one's keys.
@@ -342,13 +342,6 @@ class RedisStore(Store):
         }
         found.update({sender: found[mid] for sender, mid in paired.items() if mid in found})
         return found
-
-    async def newest_keyed(self, prefix: str) -> str | None:
-        start, end = b"[" + prefix.encode(), b"(" + after_prefix(prefix).encode()
-        found = await self._scripts["NEWEST_KEYED"](  # a read: not counted among the commits
-            keys=[], args=[self.prefix, start, end, NEWEST_KEYED_SCAN], client=self.client
-        )
-        return bytes(found).decode() if found else None
 
     async def get_message(self, message_id: str) -> MessageView | None:
         async with self.client.pipeline(transaction=False) as pipe:

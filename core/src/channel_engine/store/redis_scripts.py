@@ -18,7 +18,7 @@ Keys (P = prefix):
     P:o:<n>    hash   an outbox item (host, att, err, mid, rep)     P:oi  counter of outbox ids
     P:acct     hash   sealed provider accounts by name
     P:k:<key>  string the id of the message stored under an idempotency key
-    P:kx       zset   every idempotency key (score 0), for finding keys by prefix (ZRANGE BYLEX)
+    P:y:<key>  string the id of the message stored under a retry key, expiring when its window ends
     P:d:<namespace>:<key>  string  a plugin's value     P:dn:<namespace>  set  the keys of its values
 """
 
@@ -48,26 +48,31 @@ local function add_outbox(host, due, mid, report)
 end
 """
 
-# ARGV: P, the number of messages, then 11 per message: id, body, channel, destination, host, wants, speed
-# key, interval, timeline line, now, idempotency key ('' for none); then 5 per plugin value: namespace, key,
-# value, expiry in Unix ms ('' for none), and the ids of the messages it came with as a JSON list, of which
-# one must be stored for it to be ('' when it is stored whatever became of them).
-# Returns key, id, key, id ...: each idempotency key and the id of the message stored under it.
+# ARGV: P, the number of messages, then 13 per message: id, body, channel, destination, host, wants, speed
+# key, interval, timeline line, now, idempotency key and retry key ('' for none), when the retry key's window
+# ends in Unix ms; then 5 per plugin value: namespace, key, value, expiry in Unix ms ('' for none), and the
+# ids of the messages it came with as a JSON list, of which one must be stored for it to be ('' when it is
+# stored whatever became of them).
+# Returns key, id, key, id ...: each idempotency or retry key and the id of the message stored under it.
 ENQUEUE = """
 local n, out = tonumber(ARGV[2]), {}
-for i = 3, 2 + 11 * n, 11 do
-  local id, dst, skey, now, ikey = ARGV[i], ARGV[i + 3], ARGV[i + 6], tonumber(ARGV[i + 9]), ARGV[i + 10]
+local function answer(ikey, rkey, id)
+  if ikey ~= '' then out[#out + 1] = ikey; out[#out + 1] = id end
+  if rkey ~= '' then out[#out + 1] = rkey; out[#out + 1] = id end
+end
+for i = 3, 2 + 13 * n, 13 do
+  local id, dst, skey, now = ARGV[i], ARGV[i + 3], ARGV[i + 6], tonumber(ARGV[i + 9])
+  local ikey, rkey = ARGV[i + 10], ARGV[i + 11]
   local first = ikey ~= '' and redis.call('GET', P .. ':k:' .. ikey)
+  if not first and rkey ~= '' then first = redis.call('GET', P .. ':y:' .. rkey) end
   if first then
-    out[#out + 1] = ikey; out[#out + 1] = first
+    answer(ikey, rkey, first)
   elseif redis.call('EXISTS', msg(id)) == 1 then
-    if ikey ~= '' then out[#out + 1] = ikey; out[#out + 1] = id end
+    answer(ikey, rkey, id)
   else
-    if ikey ~= '' then
-      redis.call('SET', P .. ':k:' .. ikey, id)
-      redis.call('ZADD', P .. ':kx', 0, ikey)
-      out[#out + 1] = ikey; out[#out + 1] = id
-    end
+    if ikey ~= '' then redis.call('SET', P .. ':k:' .. ikey, id) end
+    if rkey ~= '' then redis.call('SET', P .. ':y:' .. rkey, id, 'PXAT', ARGV[i + 12]) end
+    answer(ikey, rkey, id)
     local due = now
     if skey ~= '' then
       local last = redis.call('HGET', P .. ':speed', skey)
@@ -83,7 +88,7 @@ for i = 3, 2 + 11 * n, 11 do
     if dst ~= '' then redis.call('HSET', P .. ':dest', (string.gsub(dst, '^%++', '')), id) end
   end
 end
-for j = 3 + 11 * n, #ARGV, 5 do
+for j = 3 + 13 * n, #ARGV, 5 do
   local ns, key, ids = ARGV[j], ARGV[j + 1], ARGV[j + 4]
   local keep = ids == ''
   if not keep then
@@ -243,19 +248,4 @@ for i = 2, #ARGV do
   redis.call('ZREM', P .. ':o', string.format('%016d', tonumber(ARGV[i])))
   redis.call('DEL', P .. ':o:' .. ARGV[i])
 end
-"""
-
-# ARGV: P, the least key of the range ('[' and the prefix), the end ('(' and what follows every key with the
-# prefix), how many keys to read at most. Returns the id of the newest message stored under one of those
-# keys (by accepted time, then id), or nil.
-NEWEST_KEYED = """
-local best, best_at = false, nil
-for _, key in ipairs(redis.call('ZRANGE', P .. ':kx', ARGV[2], ARGV[3], 'BYLEX', 'LIMIT', 0, ARGV[4])) do
-  local id = redis.call('GET', P .. ':k:' .. key)
-  if id then
-    local at = tonumber(redis.call('HGET', msg(id), 'at') or '-1')
-    if not best or at > best_at or (at == best_at and id > best) then best, best_at = id, at end
-  end
-end
-return best
 """

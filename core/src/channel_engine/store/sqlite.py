@@ -39,7 +39,6 @@ from .base import Store, wants_reports
 from .records import (
     StoreClosedError,
     TurnLookups,
-    after_prefix,
     failed_line,
     failed_report,
     retry_line,
@@ -52,6 +51,7 @@ from .records import (
 from .sqlite_bulk import as_json_text, cells, named, pack
 from .sqlite_process import ProcessWriter
 from .sqlite_reports import insert_outbox, json_list, record_reports
+from .sqlite_retry import WriterConnection, recent_retry_keys
 from .sqlite_schema import READER_PRAGMAS, WRITER_PRAGMAS, connect, create_schema
 from .sqlite_writer import GroupCommitWriter, OneStatement
 from .users_lock import UsersLock
@@ -67,14 +67,11 @@ _EXISTING_IDS = "SELECT id FROM messages WHERE id IN (SELECT value FROM json_eac
 _EXISTING_KEYS = (
     "SELECT idempotency_key, id FROM messages WHERE idempotency_key IN (SELECT value FROM json_each(?))"
 )
-_NEWEST_KEYED = (
-    "SELECT id FROM messages WHERE idempotency_key >= ?1 AND idempotency_key < ?2 "
-    "ORDER BY created_at DESC, id DESC LIMIT 1"
-)
 _LAST_DUE = "SELECT key, last_due FROM speed_limits WHERE key IN (SELECT value FROM json_each(?))"
 _INSERT_MESSAGES = (
     "INSERT INTO messages (id, body, channel, destination, host, wants_reports, due_at, created_at, "
-    f"timeline, idempotency_key, state) SELECT {cells(10, blobs={1})}, 'QUEUED' FROM json_each(?1)"
+    "timeline, idempotency_key, retry_key, state) "
+    f"SELECT {cells(11, blobs={1})}, 'QUEUED' FROM json_each(?1)"
 )
 _INSERT_NEW_MESSAGES = _INSERT_MESSAGES.replace("INSERT INTO", "INSERT OR IGNORE INTO", 1)
 _SAVE_LAST_DUE = (
@@ -161,7 +158,7 @@ class SQLiteStore(Store):
         self, path: str | os.PathLike[str], *, max_batch: int = 2000, writer_process: bool = False
     ) -> None:
         self.path = Path(path)
-        connect_writer = functools.partial(connect, self.path, WRITER_PRAGMAS)
+        connect_writer = functools.partial(connect, self.path, WRITER_PRAGMAS, WriterConnection)
         self.writer: GroupCommitWriter | ProcessWriter = (
             ProcessWriter(self.path, connect_writer, max_batch=max_batch)
             if writer_process
@@ -226,7 +223,7 @@ class SQLiteStore(Store):
                 raise ValueError("a message is stored with its id: set `id` before enqueue")
             key, interval = speed_key(message)
             spaced = spaced or key is not None
-            keyed = keyed or message.idempotency_key is not None
+            keyed = keyed or message.idempotency_key is not None or message.retry_key is not None
             body = _encode(message)
             rows.append(
                 (
@@ -241,6 +238,7 @@ class SQLiteStore(Store):
                     now,
                     line,
                     message.idempotency_key,
+                    message.retry_key,
                 )
             )
         if not rows:
@@ -250,9 +248,7 @@ class SQLiteStore(Store):
         if keyed:
             (stored,) = await self.writer.submit_rows(_enqueue_keyed, [(rows, puts)])  # type: ignore[misc]
             # (A key absent from it came with an id stored before under no key: that message is the one.)
-            return {
-                m.idempotency_key: stored.get(m.idempotency_key, m.id) for m in messages if m.idempotency_key
-            }
+            return {key: stored.get(key, m.id) for m in messages for key in _keys(m)}
         insert: Callable[[sqlite3.Connection, list[Any]], Any]
         if spaced:
             insert = _enqueue_spaced
@@ -309,9 +305,6 @@ class SQLiteStore(Store):
 
     async def get_message(self, message_id: str) -> MessageView | None:
         return await self._read(_get_message, message_id)
-
-    async def newest_keyed(self, prefix: str) -> str | None:
-        return await self._read(_newest_keyed, prefix)
 
     # -- the outbox -------------------------------------------------------------------------------------
 
@@ -406,17 +399,18 @@ _INSERT_DUE_NOW = OneStatement(_INSERT_NEW_MESSAGES, _pack_messages)
 
 def _due_now(row: tuple[Any, ...]) -> tuple[Any, ...]:
     """An enqueue row as `_INSERT_MESSAGES` takes it, due when it was accepted."""
-    return (*row[:6], row[8], row[8], row[9], row[10])
+    return (*row[:6], row[8], row[8], row[9], row[10], row[11])
 
 
 def _enqueue_keyed(
     conn: sqlite3.Connection, calls: list[tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]]
 ) -> list[dict[str, str]]:
-    """Requests of which some messages have idempotency keys, each as (its enqueue rows, its puts): for
-    each request, the ids stored under its keys. A request's puts are stored only when one of its messages
-    is: a request retried under the same keys stores none of its own ids, and must not overwrite what the
-    first one put (a host's lookup naming the first request's message)."""
-    rows = [row for call_rows, _ in calls for row in call_rows]
+    """Requests of which some messages have idempotency or retry keys, each as (its enqueue rows, its
+    puts): for each request, the ids stored under its keys. A request's puts are stored only when one of
+    its messages is: a request retried under the same keys stores none of its own ids, and must not
+    overwrite what the first one put (a host's lookup naming the first request's message)."""
+    every_row = [row for call_rows, _ in calls for row in call_rows]
+    rows, by_retry_key = _without_retries(conn, every_row)
     if any(row[6] is not None for row in rows):
         _enqueue_spaced(conn, rows)
         every_one_new = False  # its changes count speed-limit rows too: look the keys up
@@ -424,10 +418,13 @@ def _enqueue_keyed(
         before = conn.total_changes
         _INSERT_DUE_NOW(conn, [_due_now(row) for row in rows])
         every_one_new = conn.total_changes - before == len(rows)  # the usual case: nothing to look up
+    if by_retry_key:
+        recent_retry_keys(conn).follow(conn, _latest(every_row))  # take in the rows just added
     if every_one_new:
         stored = {row[10]: row[0] for row in rows if row[10] is not None}
     else:
         stored = _stored_keys(conn, [row[10] for row in rows])
+    stored.update(by_retry_key)
     if any(puts for _, puts in calls):
         if every_one_new:
             present = {row[0] for row in rows}
@@ -437,7 +434,30 @@ def _enqueue_keyed(
         kept = [put for call_rows, puts in calls if any(r[0] in present for r in call_rows) for put in puts]
         if kept:
             _put_data(conn, kept)
-    return [{r[10]: stored[r[10]] for r in call_rows if r[10] in stored} for call_rows, _ in calls]
+    return [{k: stored[k] for r in call_rows for k in r[10:12] if k in stored} for call_rows, _ in calls]
+
+
+def _without_retries(
+    conn: sqlite3.Connection, rows: list[tuple[Any, ...]]
+) -> tuple[list[tuple[Any, ...]], dict[str, str]]:
+    """The rows that are not retries, and the id each retry key of `rows` stands for: the message
+    accepted under it in the window, or the first row with it here (which is then stored)."""
+    keys = [row[11] for row in rows if row[11] is not None]
+    if not keys:
+        return rows, {}
+    ids = recent_retry_keys(conn).find(conn, keys, _latest(rows))
+    fresh = []
+    for row in rows:
+        key = row[11]
+        if key is None or key not in ids:
+            fresh.append(row)
+            if key is not None:
+                ids[key] = row[0]
+    return fresh, ids
+
+
+def _latest(rows: list[tuple[Any, ...]]) -> float:
+    return max(row[8] for row in rows)
 
 
 def _stored_keys(conn: sqlite3.Connection, keys: list[str | None]) -> dict[str, str]:
@@ -462,14 +482,14 @@ def _enqueue_spaced(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> No
     last_due: dict[str, float] = dict(conn.execute(_LAST_DUE, (json_list(keys),))) if keys else {}
     touched: dict[str, float] = {}
     inserts = []
-    for mid, body, channel, destination, host, wants, key, interval, now, line, idempotency_key in fresh:
+    for mid, body, channel, destination, host, wants, key, interval, now, line, *keys in fresh:
         due = now
         if key is not None:
             previous = last_due.get(key)
             if previous is not None:
                 due = max(now, previous + interval)
             last_due[key] = touched[key] = due
-        inserts.append((mid, body, channel, destination, host, wants, due, now, line, idempotency_key))
+        inserts.append((mid, body, channel, destination, host, wants, due, now, line, *keys))
     conn.execute(_INSERT_MESSAGES, _pack_messages(inserts))
     if touched:
         conn.executemany(_SAVE_LAST_DUE, touched.items())
@@ -543,12 +563,6 @@ def _next_due(conn: sqlite3.Connection) -> float | None:
     return min(times) if times else None
 
 
-def _newest_keyed(conn: sqlite3.Connection, prefix: str) -> str | None:
-    # A range of the unique index on idempotency_key: the keys that start with the prefix.
-    row = conn.execute(_NEWEST_KEYED, (prefix, after_prefix(prefix))).fetchone()
-    return row[0] if row else None
-
-
 def _get_message(conn: sqlite3.Connection, message_id: str) -> MessageView | None:
     row = conn.execute(_VIEW, (message_id,)).fetchone()
     if row is None:
@@ -612,3 +626,7 @@ def _stats(conn: sqlite3.Connection) -> dict[str, int]:
     counts = dict(conn.execute("SELECT state, count(*) FROM messages GROUP BY state").fetchall())
     (outbox,) = conn.execute("SELECT count(*) FROM outbox").fetchone()
     return stats_by_state(counts, outbox)
+
+
+def _keys(message: OutboundMessage) -> tuple[str, ...]:
+    return tuple(k for k in (message.idempotency_key, message.retry_key) if k)

@@ -11,6 +11,7 @@ Shaped by the hot path (enqueue, claim, mark sent, one or two reports per messag
   ended lease is found by the same index.
 - `messages_by_destination` pairs an inbound message with the latest message sent to its sender; numbers
   are compared without their leading '+'.
+- `messages.retry_key` has no index: the writer keeps the recent ones in memory (`sqlite_retry`).
 - `reports.dedupe_key` is unique: replayed webhooks are recognised.
 - `plugin_data` is the plugins' own key-value data (a host's configuration, its lookups); rows past their
   `expires_at` are invisible at once and deleted by the next write to that table.
@@ -43,7 +44,8 @@ CREATE TABLE IF NOT EXISTS messages (
     failure_reason TEXT,
     message_count INTEGER,
     timeline TEXT NOT NULL DEFAULT '',
-    idempotency_key TEXT
+    idempotency_key TEXT,
+    retry_key TEXT
 );
 CREATE INDEX IF NOT EXISTS messages_due ON messages (state, due_at);
 CREATE INDEX IF NOT EXISTS messages_by_destination ON messages (ltrim(destination, '+'), created_at);
@@ -104,10 +106,14 @@ READER_PRAGMAS = (
 )
 
 
-def connect(path: str | os.PathLike[str], pragmas: tuple[str, ...]) -> sqlite3.Connection:
+def connect(
+    path: str | os.PathLike[str],
+    pragmas: tuple[str, ...],
+    factory: type[sqlite3.Connection] = sqlite3.Connection,
+) -> sqlite3.Connection:
     """A connection in autocommit mode (the store issues BEGIN and COMMIT itself)."""
     conn = sqlite3.connect(
-        os.fspath(path), isolation_level=None, check_same_thread=False, cached_statements=256
+        os.fspath(path), isolation_level=None, check_same_thread=False, cached_statements=256, factory=factory
     )
     for pragma in pragmas:
         execute_when_unlocked(conn, pragma)
@@ -135,7 +141,7 @@ def execute_when_unlocked(
 
 
 # Columns added since the first release, created on a database made before them: (table, column, type).
-ADDED_COLUMNS = (("messages", "idempotency_key", "TEXT"),)
+ADDED_COLUMNS = (("messages", "idempotency_key", "TEXT"), ("messages", "retry_key", "TEXT"))
 # Indexes on those columns, created once the columns exist.
 LATER_INDEXES = """
 CREATE UNIQUE INDEX IF NOT EXISTS messages_by_idempotency_key ON messages (idempotency_key)

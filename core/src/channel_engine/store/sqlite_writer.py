@@ -32,6 +32,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
 from .records import StoreClosedError
+from .sqlite_retry import forget_read_rows
 from .sqlite_schema import execute_when_unlocked
 
 __all__ = [
@@ -284,9 +285,7 @@ class Committer:
                     outcomes += [(job, (result, None)) for job, result in _run_group(conn, group)]
                 conn.execute("COMMIT")
         except Exception as exc:
-            if conn.in_transaction:
-                with contextlib.suppress(sqlite3.Error):
-                    conn.execute("ROLLBACK")
+            _roll_back(conn)
             jobs = [job for group in groups for job in group]
             if len(jobs) == 1:
                 return [(jobs[0], (None, exc))]
@@ -307,9 +306,7 @@ class Committer:
             conn.execute("COMMIT")
             self.commits += 1
         except Exception as exc:  # the transaction itself failed: nobody's write is durable
-            if conn.in_transaction:
-                with contextlib.suppress(sqlite3.Error):
-                    conn.execute("ROLLBACK")
+            _roll_back(conn)
             return [(job, (None, exc)) for jobs in callers for job in jobs]
         return outcomes
 
@@ -399,9 +396,17 @@ def _in_savepoint(conn: sqlite3.Connection, run: Callable[[], Any]) -> Outcome:
     except Exception as exc:
         conn.execute("ROLLBACK TO op")
         conn.execute("RELEASE op")
+        forget_read_rows(conn)
         return None, exc
     conn.execute("RELEASE op")
     return result, None
+
+
+def _roll_back(conn: sqlite3.Connection) -> None:
+    if conn.in_transaction:
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")
+    forget_read_rows(conn)  # the rows it took may have been read into the recent retry keys
 
 
 def hand_back(

@@ -3,8 +3,8 @@
 Every URL carries the business unit's MID, so the right signing secret verifies a body before it is read.
 `execute` answers 200 with `messageStatus` for anything about the contact or the activity's settings: a
 non-200 ejects the contact from the journey. Only an engine fault (the store down) answers 5xx, which
-Journey Builder retries; the retry carries the same activity instance and contact, so it gets the same
-message id and nothing is sent twice.
+Journey Builder retries; the retry carries the same activity instance and contact, so it has the same
+retry key, answers the first execute's message id and sends nothing twice.
 """
 
 from __future__ import annotations

@@ -114,12 +114,18 @@ class ExecuteCall:
             phones=phones,
         )
 
-    def idempotency_key(self, mid: str) -> str:
-        """The same execute (activity instance and contact) always has the same key, so a retried execute
-        stores nothing twice and answers the first one's message id; anything else gets a new one. The key
-        starts with `sent_prefix`: Get Reports finds the newest message by it, with no lookup written."""
-        instance = f"{self.activity_instance_id}|{self.definition_instance_id}"
-        return sent_prefix(mid, self.activity_id, self.contact_key) + _digest(instance, 16)
+    def retry_key(self, mid: str) -> str:
+        """The same execute (business unit, activity instance and contact) always has the same key, so a
+        retried execute stores nothing twice and answers the first one's message id; anything else gets a
+        new one. Journey Builder retries within seconds, so the store's window of retry keys is enough."""
+        parts = (
+            mid,
+            self.activity_id,
+            self.contact_key,
+            self.activity_instance_id,
+            self.definition_instance_id,
+        )
+        return _digest("|".join(parts), 32)
 
     @property
     def destination(self) -> str | None:
@@ -133,11 +139,6 @@ class ExecuteCall:
 
 def _digest(text: str, size: int) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:size]
-
-
-def sent_prefix(mid: str, activity_id: str, contact_key: str) -> str:
-    """How the idempotency keys of the messages an activity sent a contact start (see `idempotency_key`)."""
-    return _digest(f"{mid}|{activity_id}|{contact_key}", 32) + "."
 
 
 def _merge(value: Any, fields: dict[str, str]) -> Any:
@@ -269,5 +270,5 @@ def build_message(call: ExecuteCall, mid: str, account: str | None) -> OutboundM
         host=HostRef(name=HOST, context=context),
         account=account,
         id=new_message_id(),
-        idempotency_key=call.idempotency_key(mid),
+        retry_key=call.retry_key(mid),
     )

@@ -20,7 +20,7 @@ from starlette.routing import Route
 from channel_engine import HostServices
 
 from .data_extensions import UNIFIED_URL_TRACKING, VIBER_URL_TRACKING
-from .in_arguments import HOST, DesignError, ExecuteCall, sent_prefix
+from .in_arguments import HOST, DesignError, ExecuteCall
 from .journey_builder import LIFECYCLE, activity_config, customer_key, verified_call
 from .sink import ROWS_NAMESPACE, row_key, stored_delivery_row
 from .units import Units
@@ -29,21 +29,19 @@ DELIVERY_FIELDS = ("statusName", "statusGroupName", "errorName", "doneAt", "sent
 CLICK_FIELDS = ("notificationType", "url")
 NOT_AVAILABLE = "NOT_AVAILABLE"
 NOT_CLICKED = "NOT_CLICKED"
-# Where releases before 2026-11-21 stored Get Reports' lookup of each message, for 90 days, beside it in the
-# same commit. Get Reports now finds the message by its idempotency key (`sent_prefix`) and reads these only
-# for messages sent before: each execute writes one random index entry less.
-SENT_NAMESPACE = "sfmc-sent"
 BOUND_MESSAGE_ID = "messageId"
-
-
-def sent_key(activity_id: str, contact_key: str) -> str:
-    return f"{activity_id}|{contact_key}"
 
 
 async def bound_message_id(services: HostServices, call: ExecuteCall, mid: str) -> str:
     """The message id Journey Builder resolved from the message activity's outArgument, when it names a
     message this business unit sent this contact; "" when the contact has none (the binding did not resolve
     because the contact took another path, or its execute answered an error and no id)."""
+    if BOUND_MESSAGE_ID not in call.arguments:
+        raise DesignError(
+            BOUND_MESSAGE_ID,
+            "not bound to the message activity's messageId: open this activity in Journey Builder, "
+            "choose its message activity and save it again",
+        )
     bound = str(call.arguments.get(BOUND_MESSAGE_ID) or "")
     if not bound or "{{" in bound:
         return ""
@@ -90,7 +88,6 @@ def click_answer(row: dict[str, Any] | None) -> dict[str, str]:
 
 
 def reports_routes(services: HostServices, units: Units) -> list[Route]:
-    sent = services.data(SENT_NAMESPACE)
     rows = services.data(ROWS_NAMESPACE)
 
     async def config(request: Request) -> Response:
@@ -108,18 +105,12 @@ def reports_routes(services: HostServices, units: Units) -> list[Route]:
         unit, body = read
         try:
             call = ExecuteCall.read(body)
+            message_id = await bound_message_id(services, call, unit.mid)
         except DesignError as exc:
             return JSONResponse({"statusName": f"Error: {exc}"})
-        activity = str(call.arguments.get("messageActivityId") or "")
         extension = str(
             call.arguments.get("dataExtension") or unit.report_storage.native.sms_delivery_reports
         )
-        if BOUND_MESSAGE_ID in call.arguments:
-            message_id = await bound_message_id(services, call, unit.mid)
-        else:  # a design saved before the inspector bound the message id: the contact's newest message
-            message_id = await services.newest_message_id(sent_prefix(unit.mid, activity, call.contact_key))
-            if message_id is None:  # sent before Get Reports read idempotency keys (see SENT_NAMESPACE)
-                message_id = (await sent.get(sent_key(activity, call.contact_key)) or b"").decode()
         if is_click_extension(extension, unit.report_storage.native.url_click_reports):
             row = await rows.get_json(row_key(extension, message_id)) if message_id else None
             answer = click_answer(row) | dict.fromkeys(DELIVERY_FIELDS, "")

@@ -100,10 +100,11 @@ class Journey:
         return dict(response.json())
 
     async def get_report(
-        self, contact_key: str, data_extension: str, activity_id: str | None = None, **bound: str
+        self, contact_key: str, data_extension: str, message_id: str | None, activity_id: str | None = None
     ) -> dict[str, Any]:
-        """Get Reports for one contact; `messageId=...` is what Journey Builder resolved the inspector's
-        binding to (the message activity's outArgument), left out for a design saved without it."""
+        """Get Reports for one contact; `message_id` is what Journey Builder resolved the inspector's
+        binding to (the message activity's outArgument), None for a design saved without the binding."""
+        bound = {} if message_id is None else {"messageId": message_id}
         body = self.execute_body(
             contact_key,
             messageActivityId=activity_id or self.activity_id,
