@@ -327,6 +327,19 @@ async def test_an_idempotency_key_answers_a_retry_with_the_first_messages_id(eng
     assert [e["event"] for e in view["timeline"]].count("ACCEPTED") == 1
 
 
+async def test_a_retry_key_answers_a_retry_with_the_first_messages_id(engine_harness):
+    h = engine_harness
+    first = await h.send(sms("41793026019", retryKey="execute-21"))
+    retried = await h.send(sms("41793026019", text="changed", retryKey="execute-21"))
+    other = await h.send(sms("41793026019", retryKey="execute-22"))
+
+    assert retried == first != other
+    await h.simulator.wait_reported([first, other])
+    assert h.simulator.stats()["accepted"] == 2
+    response = await h.http.post("/v1/messages", json=sms("41793026019", retryKey=""))
+    assert response.status_code == 400 and "retryKey" in response.text
+
+
 async def test_health_metrics_and_plugins_endpoints(engine_harness):
     h = engine_harness
     mid = await h.send(sms("41793026019"))
