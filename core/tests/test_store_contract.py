@@ -1523,6 +1523,23 @@ async def test_sqlite_a_retry_reaching_another_writer_on_the_file_is_recognised(
         await other.close()
 
 
+async def test_sqlite_a_retry_key_is_found_behind_many_messages_without_one(sqlite: SQLiteStore) -> None:
+    now = time.time()
+    await sqlite.enqueue([msg(f"old-{i}") for i in range(50)], now - 3 * RETRY_WINDOW)
+    await sqlite.enqueue([retried("m1", "r1")], now)
+    await sqlite.enqueue([msg(f"plain-{i}") for i in range(50)], now + 1)
+
+    assert await sqlite.enqueue([retried("m1-retry", "r1")], now + 2) == {"r1": "m1"}
+    # A writer that starts reads back the window (not the older messages) and finds it too.
+    await sqlite.close()
+    again = SQLiteStore(sqlite.path)
+    await again.open()
+    try:
+        assert await again.enqueue([retried("m1-again", "r1")], now + 3) == {"r1": "m1"}
+    finally:
+        await again.close()
+
+
 async def test_sqlite_retry_keys_stay_right_when_their_batch_rolls_back(sqlite: SQLiteStore) -> None:
     def fail(conn: object) -> None:
         raise RuntimeError("this write breaks")

@@ -20,10 +20,7 @@ from typing import Any
 
 from .base import RETRY_WINDOW
 
-_NEW_ROWS = (
-    "SELECT rowid, retry_key, created_at FROM messages WHERE rowid > ? AND retry_key IS NOT NULL "
-    "ORDER BY rowid DESC"
-)
+_NEW_ROWS = "SELECT rowid, retry_key, created_at FROM messages WHERE rowid > ? ORDER BY rowid DESC"
 _CONFIRM = "SELECT id FROM messages WHERE rowid = ? AND retry_key = ?"
 
 
@@ -66,9 +63,13 @@ class RecentRetryKeys:
             return
         start = now - self.window
         for rowid, key, created_at in conn.execute(_NEW_ROWS, (self._last_rowid,)):
-            if not self._loaded and created_at < start:
-                break  # rows older than the window: only a first look goes back this far
-            self._newer[hash(key)] = rowid
+            if created_at < start:
+                # Older than the window, and so is every row before it (rows come in the order they were
+                # accepted; clocks a little apart are within the window's margin): a first look, or the
+                # first after a long stretch of messages without retry keys, stops here.
+                break
+            if key is not None:
+                self._newer[hash(key)] = rowid
         self._last_added = max(self._last_added, now)
         self._last_rowid = newest
         self._loaded = True
