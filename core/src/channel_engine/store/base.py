@@ -23,7 +23,8 @@ from ..models import (
 # How long a message's `retry_key` is remembered, in seconds at least (and at most twice as long). Journey
 # Builder's retries of an execute come within 44 seconds of the first try with the timeout and retries that
 # our activity's config.json asks for (10 seconds, 3 retries 1 second apart); the rest is margin. The
-# SQLite store keeps the window's keys in its writer's memory, about 100 bytes each.
+# SQLite store keeps the window's keys in its writer's memory: about 110 bytes each, so at most 26 MB at a
+# steady 1,000 messages a second.
 RETRY_WINDOW = 120.0
 
 
