@@ -70,6 +70,11 @@ def report_line(report: Report, now: float) -> str:
     return timeline_line(now, report.kind, report.status_group, report.status_name, detail)
 
 
+def message_keys(message: OutboundMessage) -> tuple[str, ...]:
+    """The keys a retry of the message is recognised by (its idempotency key, its retry key), as given."""
+    return tuple(key for key in (message.idempotency_key, message.retry_key) if key)
+
+
 def speed_key(message: OutboundMessage) -> tuple[str | None, float]:
     """The key whose messages share one sending speed limit, and the seconds between two of them."""
     limit = message.options.speed_limit

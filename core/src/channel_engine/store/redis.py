@@ -46,6 +46,7 @@ from .records import (
     encode,
     failed_line,
     failed_report,
+    message_keys,
     report_line,
     retry_line,
     sent_line,
@@ -195,7 +196,7 @@ class RedisStore(Store):
             return {}
         if self._client is None:
             raise StoreClosedError("the store is not open")
-        keys = [key for m in messages for key in (m.idempotency_key, m.retry_key) if key]
+        keys = [key for m in messages for key in message_keys(m)]
         ids = encode([m.id for m in messages]).decode() if keys else ""
         stored = await self._enqueues.add(rows + [_Put(entry, now, ids) for entry in data])
         # The answer is for every request this ENQUEUE joined: keep this one's keys.

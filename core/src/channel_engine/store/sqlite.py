@@ -41,6 +41,7 @@ from .records import (
     TurnLookups,
     failed_line,
     failed_report,
+    message_keys,
     retry_line,
     sent_line,
     sent_report,
@@ -248,7 +249,7 @@ class SQLiteStore(Store):
         if keyed:
             (stored,) = await self.writer.submit_rows(_enqueue_keyed, [(rows, puts)])  # type: ignore[misc]
             # (A key absent from it came with an id stored before under no key: that message is the one.)
-            return {key: stored.get(key, m.id) for m in messages for key in _keys(m)}
+            return {key: stored.get(key, m.id) for m in messages for key in message_keys(m)}
         insert: Callable[[sqlite3.Connection, list[Any]], Any]
         if spaced:
             insert = _enqueue_spaced
@@ -626,7 +627,3 @@ def _stats(conn: sqlite3.Connection) -> dict[str, int]:
     counts = dict(conn.execute("SELECT state, count(*) FROM messages GROUP BY state").fetchall())
     (outbox,) = conn.execute("SELECT count(*) FROM outbox").fetchone()
     return stats_by_state(counts, outbox)
-
-
-def _keys(message: OutboundMessage) -> tuple[str, ...]:
-    return tuple(k for k in (message.idempotency_key, message.retry_key) if k)

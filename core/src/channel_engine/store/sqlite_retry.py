@@ -35,8 +35,7 @@ class RecentRetryKeys:
         self._older: dict[int, int] = {}
         self._since: float | None = None  # when the newer generation began, None until the first read
         self._last_added = 0.0
-        self._last_rowid = 0  # the newest row read; 0 before it has read any
-        self._loaded = False
+        self._last_rowid = 0  # the newest row read; 0 before it has read any (it then reads the window)
 
     def find(self, conn: sqlite3.Connection, keys: list[str], now: float) -> dict[str, str]:
         """Each of `keys` that a message accepted in the window has, and that message's id."""
@@ -54,12 +53,9 @@ class RecentRetryKeys:
     def follow(self, conn: sqlite3.Connection, now: float) -> None:
         """Take in the rows added since the last look; on the first look, the whole window's."""
         self._turn(now)
-        if not self._loaded:
-            self._last_rowid = 0
         (newest,) = conn.execute("SELECT max(rowid) FROM messages").fetchone()
         if newest is None or newest <= self._last_rowid:
-            self._last_rowid = newest or 0  # fewer rows than it had read: the rows it read were rolled back
-            self._loaded = True
+            self._last_rowid = newest or 0  # nothing new (fewer rows only after a rollback)
             return
         start = now - self.window
         for rowid, key, created_at in conn.execute(_NEW_ROWS, (self._last_rowid,)):
@@ -72,11 +68,10 @@ class RecentRetryKeys:
                 self._newer[hash(key)] = rowid
         self._last_added = max(self._last_added, now)
         self._last_rowid = newest
-        self._loaded = True
 
     def forget_position(self) -> None:
         """A rollback may have taken rows this map read: read the window again at the next look."""
-        self._loaded = False
+        self._last_rowid = 0
         self._newer, self._older, self._since = {}, {}, None
 
     def _turn(self, now: float) -> None:

@@ -125,7 +125,7 @@ class ExecuteCall:
             self.activity_instance_id,
             self.definition_instance_id,
         )
-        return _digest("|".join(parts), 32)
+        return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
 
     @property
     def destination(self) -> str | None:
@@ -135,10 +135,6 @@ class ExecuteCall:
     @property
     def fields(self) -> dict[str, str]:
         return {k: "" if v is None else str(v) for k, v in self.arguments.items() if k not in RESERVED}
-
-
-def _digest(text: str, size: int) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()[:size]
 
 
 def _merge(value: Any, fields: dict[str, str]) -> Any:
