@@ -136,6 +136,24 @@ async def test_a_bad_signature_or_an_unsigned_body_is_refused(trip: Journey) -> 
     assert len(trip.harness.simulator.accepted) == 0
 
 
+async def test_a_token_that_arrives_in_pieces_is_read_whole(trip: Journey) -> None:
+    # Chunked over real HTTP: the server hands the body over in several ASGI messages.
+    token = sign(trip.execute_body("in-pieces", **sample(trip, "sms")))
+
+    async def pieces() -> Any:
+        for start in range(0, len(token), 100):
+            yield token[start : start + 100]
+
+    answer = await trip.http.post(
+        f"/sfmc/{trip.mid}/message/execute",
+        content=pieces(),
+        headers={"Content-Type": "Application/JWT; charset=utf-8"},
+    )
+    assert answer.status_code == 200 and answer.json()["messageStatus"] == "Success"
+    assert answer.headers["content-type"] == "application/json"
+    assert int(answer.headers["content-length"]) == len(answer.content)
+
+
 async def test_plain_json_is_accepted_where_the_business_unit_allows_it(trip: Journey) -> None:
     assert (await trip.configure(allowPlainJson=True)).status_code == 200
     body = trip.execute_body("c", **sample(trip, "sms"))

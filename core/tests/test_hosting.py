@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from channel_engine import OutboundMessage, PluginError, hookimpl
 from channel_engine.cli import main
-from channel_engine.hosting import HostApp, HostServices
+from channel_engine.hosting import HostApp, HostServices, MsgspecResponse
 from channel_engine.testing.harness import run_engine
 
 
@@ -99,3 +99,16 @@ def test_plugins_add_subcommands(monkeypatch: pytest.MonkeyPatch, capsys: pytest
     monkeypatch.setattr(plugin_module, "get_plugin_manager", lambda: real([CommandPlugin()]))
     assert main(["hello", "--name", "SFMC"]) == 3
     assert capsys.readouterr().out == "hello SFMC\n"
+
+
+@pytest.mark.parametrize("status", [200, 202, 400, 503, 204, 304, 101])
+@pytest.mark.parametrize("headers", [None, {"Retry-After": "5"}])
+def test_a_msgspec_answer_has_the_headers_starlette_would_give_it(
+    status: int, headers: dict[str, str] | None
+) -> None:
+    class Starlettes(Response):
+        media_type = "application/json"
+
+    ours = MsgspecResponse({"messageStatus": "Success"}, status_code=status, headers=headers)
+    assert ours.body == b'{"messageStatus":"Success"}'
+    assert ours.raw_headers == Starlettes(ours.body, status_code=status, headers=headers).raw_headers

@@ -15,8 +15,9 @@ from typing import Any
 
 import jwt
 import pytest
+from starlette.requests import ClientDisconnect, Request
 
-from channel_engine_sfmc.bodies import Refused, _plain_hs256_claims, verify_jwt
+from channel_engine_sfmc.bodies import Refused, _plain_hs256_claims, _whole_body, verify_jwt
 from channel_engine_sfmc.config import BusinessUnit
 from channel_engine_sfmc.testing.journeys import signing_unit
 
@@ -134,3 +135,19 @@ def test_the_cases_cover_both_verdicts() -> None:
     assert {"valid", "padded payload", "extra header key"} <= {
         case for case, refused in verdicts.items() if not refused
     }
+
+
+async def test_the_body_is_joined_from_every_asgi_message_and_a_disconnect_is_said() -> None:
+    def request(*messages: dict[str, Any]) -> Request:
+        queue = list(messages)
+
+        async def receive() -> dict[str, Any]:
+            return queue.pop(0)
+
+        return Request({"type": "http", "method": "POST", "headers": []}, receive)
+
+    parts = [{"type": "http.request", "body": p, "more_body": True} for p in (b"ab", b"", b"cd")]
+    assert await _whole_body(request(*parts, {"type": "http.request", "body": b"e"})) == b"abcde"
+    assert await _whole_body(request({"type": "http.request"})) == b""
+    with pytest.raises(ClientDisconnect):
+        await _whole_body(request(parts[0], {"type": "http.disconnect"}))

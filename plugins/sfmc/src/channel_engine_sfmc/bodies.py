@@ -32,7 +32,7 @@ import jwt
 import msgspec
 from jwt.algorithms import HMACAlgorithm
 from jwt.warnings import InsecureKeyLengthWarning
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
 from .config import BusinessUnit, salt_bytes
 
@@ -60,9 +60,8 @@ def _looks_like_jwt(raw: bytes) -> bool:
 
 
 async def read_body(request: Request, unit: BusinessUnit) -> dict[str, Any]:
-    raw = (await request.body()).strip()
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type == "application/jwt" or _looks_like_jwt(raw):
+    raw = (await _whole_body(request)).strip()
+    if _media_type(request) == b"application/jwt" or _looks_like_jwt(raw):
         return verify_jwt(raw, unit)
     if not unit.allow_plain_json:
         raise Refused(
@@ -77,6 +76,27 @@ async def read_body(request: Request, unit: BusinessUnit) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise Refused(400, "the body must be a JSON object")
     return body
+
+
+async def _whole_body(request: Request) -> bytes:
+    """The body, taken from the ASGI messages as they come: Starlette's `body()` hands each through an
+    async generator, which cost a quarter as much as verifying the JWT (the body is read nowhere else)."""
+    chunks = []
+    while True:
+        message = await request.receive()
+        if message["type"] != "http.request":  # the client has gone: as Starlette's body() says it
+            raise ClientDisconnect()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def _media_type(request: Request) -> bytes:
+    """The Content-Type without parameters, lowercased (ASGI servers lowercase header names already)."""
+    for name, value in request.scope["headers"]:
+        if name == b"content-type":
+            return value.split(b";", 1)[0].strip().lower()
+    return b""
 
 
 def verify_jwt(raw: bytes, unit: BusinessUnit) -> dict[str, Any]:
