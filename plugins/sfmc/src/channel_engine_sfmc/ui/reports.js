@@ -72,7 +72,8 @@
     }
   }
 
-  // Without the activity's key, Get Reports finds the contact's newest message of that activity instead.
+  // Without the activity's key (and no binding saved for it) no messageId is saved: Get Reports then
+  // answers that the design must be saved again, where the key is known.
   function messageIdBinding(activityId) {
     if (keysById[activityId]) {
       return "{{Interaction." + keysById[activityId] + ".messageId}}";
