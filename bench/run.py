@@ -78,6 +78,19 @@ class Proc:
                 time.sleep(0.05)
         raise RuntimeError(f"{self.url} never answered")
 
+    def minor_faults(self) -> int:
+        """Minor page faults so far of this process and its descendants (its writer process): each is a page
+        of memory touched for the first time (Linux /proc)."""
+        total, pids = 0, [self.proc.pid]
+        while pids:
+            pid = pids.pop()
+            try:
+                total += int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[7])
+                pids += [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+            except (OSError, IndexError, ValueError):  # it ended meanwhile
+                continue
+        return total
+
     def stop(self) -> None:
         self.proc.terminate()
         try:
@@ -227,7 +240,8 @@ def intake_ceiling(
     """Single-message intake at its ceiling: for each server, the connection count with the highest median
     rate over the rounds.
 
-    Both servers run side by side for the whole measurement, are warmed up first, and take turns in short
+    Both servers run side by side for the whole measurement, are warmed up first (the engine until its
+    memory stops growing: warm_until_steady), and take turns in short
     bursts of `total` requests (which goes first alternates by round), so both meet the same moments of a
     noisy machine: its slow and fast phases last seconds. A fresh engine for each sample measured its first
     second of life (the writer process starting, the log file growing from nothing) and met other moments
@@ -247,6 +261,15 @@ def intake_ceiling(
                 url = server.url + "/v1/messages"
                 requests[name] = (url, build_request(url, body))
                 asyncio.run(run_load(url, requests[name][1], connections=max(connections), total=warm_up))
+
+            def warm_burst() -> int:
+                url, request = requests["engine"]
+                asyncio.run(run_load(url, request, connections=max(connections), total=warm_up))
+                return warm_up
+
+            warm_until_steady(
+                servers["engine"], warm_burst, most=WARM_MOST, say=lambda line: print("intake " + line)
+            )
 
             def burst(name: str, c: int) -> float:
                 url, request = requests[name]
@@ -276,6 +299,35 @@ def intake_ceiling(
         f"{best['engine']:,.0f}  ratio {out['best_sample_ratio']:.2f}"
     )
     return out
+
+
+STEADY_FAULTS = 0.05  # minor page faults per request under which a server's memory has stopped growing
+# Requests at most to warm an engine up with: a fresh one gets under STEADY_FAULTS by about 50,000.
+WARM_MOST = 100_000
+
+
+def warm_until_steady(
+    server: Proc, burst: Callable[[], int], *, most: int, say: Callable[[str], None]
+) -> int:
+    """Warm `server` up until its memory stops growing: `burst()` sends it a burst and answers how many
+    requests that was; bursts go on until the server's processes take fewer than STEADY_FAULTS new pages per
+    request, or until `most` requests have been sent. How many were sent.
+
+    A fresh engine's SQLite writer fills its page cache (64 MiB) over its first tens of thousands of
+    messages, and on a virtual machine each page touched for the first time costs a fault that the host must
+    back with memory: a sixth of the writer's CPU while it lasts (perf). A long-running engine paid that
+    once, long ago; the ceiling measures it running, not starting."""
+    sent = 0
+    while sent < most:
+        before = server.minor_faults()
+        count = burst()
+        sent += count
+        per_request = (server.minor_faults() - before) / count
+        say(f"warming up: {sent:,} requests, {per_request:.2f} new pages per request")
+        if per_request < STEADY_FAULTS:
+            return sent
+    say(f"warning: still taking {per_request:.2f} new pages per request after {sent:,} requests")
+    return sent
 
 
 def in_turns(

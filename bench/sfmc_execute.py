@@ -25,8 +25,9 @@ SMS, a distinct contact key and activityInstanceId, and is signed (HS256) before
    report rows (dispatch,delivery). Both share this machine's two cores with the client.
 4. First of all, the ceiling of that intake process alone, with nothing sending (the execute path's own
    cost), measured as bench/run.py measures `POST /v1/messages`: it and bench/bare_app.py (the same signed
-   bodies, the same uvicorn settings) run side by side, warmed up, and take turns in bursts of `size`
-   requests at 16, 64 and 128 connections over `rounds` rounds; each server's ceiling is its best median.
+   bodies, the same uvicorn settings) run side by side, warmed up (the engine until its memory stops
+   growing: run.warm_until_steady), and take turns in bursts of `size` requests at 16, 64 and 128
+   connections over `rounds` rounds; each server's ceiling is its best median.
    The bare one is the ceiling every engine figure is compared with. The engines of 1-3 have a backlog
    to send once the load stops, which would take the machine from the bare endpoint's turns: they are
    measured each on its own, fresh.
@@ -56,7 +57,7 @@ import jwt
 import msgspec
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import PYTHON, ROOT, Proc, in_turns, message_states, spoken
+from run import PYTHON, ROOT, WARM_MOST, Proc, in_turns, message_states, spoken, warm_until_steady
 
 MID = "100000001"
 SIGNING_SECRET = "bench-jb-signing-secret-0123456789abcdef"
@@ -64,6 +65,7 @@ API_KEY = "bench-admin-key"
 CONNECTIONS = (16, 128)  # the intake row's 16, and enough for the engine's group commits to fill
 TURN_CONNECTIONS = (16, 64, 128)  # the intake process alone and the bare endpoint, taking turns
 RATE = 1000
+WARM_BURST = 5000  # signed bodies per burst while warming the engine up
 KEEP_ALIVE_REUSE = 4.0  # seconds idle after which the open-loop client opens a new connection instead
 GOAL_RATIO = 0.40
 GOAL_P99_MS = 50.0
@@ -456,15 +458,24 @@ async def latency(url: str, path: str, bodies: list[bytes], *, engine: bool) -> 
 
 
 def ceilings_in_turns(
-    bare_url: str, engine_url: str, signed: Signed, *, rounds: int, size: int
+    bare_url: str, eng: Proc, signed: Signed, *, rounds: int, size: int
 ) -> tuple[dict[int, float], dict[int, float]]:
-    """The bare endpoint and an engine that sends nothing, side by side and warm, taking turns in bursts of
-    `size` requests (run.in_turns): each one's median rate per connection count. The engine gets bodies it
-    has not seen; the bare endpoint reads any."""
-    servers = {"bare": (bare_url, "/v1/messages"), "engine": (engine_url, f"/sfmc/{MID}/message/execute")}
+    """The bare endpoint and an engine that sends nothing, side by side and warm (the engine until its memory
+    stops growing, run.warm_until_steady), taking turns in bursts of `size` requests (run.in_turns): each
+    one's median rate per connection count. The engine gets bodies it has not seen; the bare endpoint reads
+    any."""
+    servers = {"bare": (bare_url, "/v1/messages"), "engine": (eng.url, f"/sfmc/{MID}/message/execute")}
     warm = signed.take(2000)
     for name, (url, path) in servers.items():
         run_async(burst(url, path, warm, max(TURN_CONNECTIONS), engine=name == "engine"))
+
+    def warm_burst() -> int:
+        run_async(
+            burst(eng.url, servers["engine"][1], signed.take(WARM_BURST), max(TURN_CONNECTIONS), engine=True)
+        )
+        return WARM_BURST
+
+    warm_until_steady(eng, warm_burst, most=WARM_MOST, say=say)
     seen = list(itertools.islice(itertools.cycle(warm), size))  # as many as the engine's, read before
 
     def one(name: str, connections: int) -> float:
@@ -489,7 +500,7 @@ def measure(quick: bool) -> dict:
     latency_seconds = 3.0 if quick else 10.0
     per_latency_run = int(RATE * latency_seconds)
     ceiling_bodies = 15_000 if quick else 60_000  # ample: several times what the engine takes in `seconds`
-    turn_bodies = 2000 + rounds * len(TURN_CONNECTIONS) * size
+    turn_bodies = 2000 + WARM_MOST + rounds * len(TURN_CONNECTIONS) * size
     say(f"signing {ceiling_bodies + 300 + per_latency_run + turn_bodies:,} execute bodies")
     signed = Signed(ceiling_bodies + 300 + per_latency_run + turn_bodies)
     ceiling_set = signed.take(ceiling_bodies + 300)  # each engine is fresh, so each may use the same set
@@ -507,7 +518,7 @@ def measure(quick: bool) -> dict:
             eng = SfmcEngine(fake.url, deployment.roles)
             try:
                 out["bare"], out[deployment.name] = ceilings_in_turns(
-                    bare.url, eng.proc.url, signed, rounds=rounds, size=size
+                    bare.url, eng.proc, signed, rounds=rounds, size=size
                 )
             finally:
                 eng.stop()
