@@ -241,9 +241,9 @@ def intake_ceiling(
     rate over the rounds.
 
     Both servers run side by side for the whole measurement, are warmed up first (the engine until its
-    memory stops growing: warm_until_steady), and take turns in short
-    bursts of `total` requests (which goes first alternates by round), so both meet the same moments of a
-    noisy machine: its slow and fast phases last seconds. A fresh engine for each sample measured its first
+    memory stops growing: warm_until_steady), and take turns in short bursts of `total` requests (which
+    goes first alternates by round), so both meet the same moments of a noisy machine: its slow and fast
+    phases last seconds. A fresh engine for each sample measured its first
     second of life (the writer process starting, the log file growing from nothing) and met other moments
     than the bare endpoint a few seconds before. The median, not the best single sample: one quiet second
     can lift either server's best by a third. With few connections the engine is bound by latency, not by
