@@ -92,6 +92,18 @@ def test_gsm_characters_that_look_ascii_and_ones_that_do_not():
     assert not is_gsm7("\u2019")  # a typographic apostrophe turns a text into UCS-2
 
 
+@pytest.mark.parametrize("char", [chr(code) for code in range(128)])
+def test_each_ascii_character_counts_alike_in_ascii_text_and_in_text_that_is_not(char):
+    """ASCII text takes a shorter way than other text: both agree with the alphabets for every character."""
+    width = 2 if char in GSM7_EXTENSION else 1
+    if char in GSM7_BASIC | GSM7_EXTENSION:
+        assert count_segments("a" + char) == SegmentCount("GSM7", 1 + width, 1, 159 - width)
+        assert count_segments("é" + char) == SegmentCount("GSM7", 1 + width, 1, 159 - width)
+    else:
+        assert count_segments("a" + char) == SegmentCount("UCS2", 2, 1, 68)
+        assert count_segments("ž" + char) == SegmentCount("UCS2", 2, 1, 68)
+
+
 def test_counts_agree_with_infobips_preview_examples():
     """Every preview in the spec's `/sms/1/preview` examples that uses no language or transliteration
     setting gets the same part count and remaining characters from us."""
