@@ -9,6 +9,7 @@ import base64
 import hashlib
 import hmac
 import json
+import random
 import time
 from collections.abc import Callable
 from typing import Any
@@ -17,7 +18,7 @@ import jwt
 import pytest
 from starlette.requests import ClientDisconnect, Request
 
-from channel_engine_sfmc.bodies import Refused, _plain_hs256_claims, _whole_body, verify_jwt
+from channel_engine_sfmc.bodies import Refused, _plain_hs256_claims, _segment, _whole_body, verify_jwt
 from channel_engine_sfmc.config import BusinessUnit
 from channel_engine_sfmc.testing.journeys import signing_unit
 
@@ -135,6 +136,23 @@ def test_the_cases_cover_both_verdicts() -> None:
     assert {"valid", "padded payload", "extra header key"} <= {
         case for case, refused in verdicts.items() if not refused
     }
+
+
+BASE64URL = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+
+def test_a_segment_decodes_as_pyjwt_decodes_it_or_not_at_all() -> None:
+    """Texts of the base64url alphabet decode to PyJWT's bytes (unused bits ignored alike); a text with any
+    other byte (the standard alphabet's "+/", padding, a quote or backslash that would be JSON to msgspec)
+    or of an impossible length decodes to None, for PyJWT to judge."""
+    rng = random.Random(20261122)
+    for _ in range(20_000):
+        text = bytes(rng.choice(BASE64URL) for _ in range(rng.randrange(40)))
+        assert _segment(text) == (None if len(text) % 4 == 1 else jwt.utils.base64url_decode(text))
+    for stray in (*b'+/=\\" .\n', 0x80, 0xFF):
+        for text in (bytes([stray]) + b"QUJD", b"QU" + bytes([stray]) + b"JD", b"QUJD" + bytes([stray])):
+            assert _segment(text) is None, text
+    assert _segment(b"QU\\u0041") is None  # a JSON escape for "A" is not base64url
 
 
 async def test_the_body_is_joined_from_every_asgi_message_and_a_disconnect_is_said() -> None:
