@@ -8,14 +8,14 @@ have both: journeys saved before the salt key was configured still sign with the
 with either is accepted.
 
 A token in the shape Journey Builder sends (header `{"alg": "HS256", "typ": "JWT"}`, canonical base64url
-without padding, no claims but the time ones) takes a short way: the header is judged once per distinct
-text, the signature is one C HMAC with keys PyJWT prepared once per secret or salt, compared as base64url
-text, and msgspec decodes the payload, from base64 and then from JSON (one table pass turns base64url into
-the standard alphabet and every stray byte into one no decoder takes). That skips what `jwt.decode` does on every call and which costs most of its time here: preparing the key (PyJWT looks
-for PEM and SSH key markers in it), a Python loop over every byte of the payload checking the base64
-alphabet, and stdlib `json`. Any token outside that shape, and every token the short way does not accept (a
-bad signature, another algorithm, an expired one), goes through `jwt.decode` itself, so what is refused, and
-the sentence it is refused with, are PyJWT's.
+without padding, no claims but the time ones) takes a short way: the header is judged once per distinct text,
+the signature is one C HMAC with keys PyJWT prepared once per secret or salt, compared as base64url text, and
+msgspec decodes the payload, from base64 and then from JSON (one table pass turns base64url into the standard
+alphabet and every stray byte into one no decoder takes). That skips what `jwt.decode` does on every call and
+which costs most of its time here: preparing the key (PyJWT looks for PEM and SSH key markers in it), a Python
+loop over every byte of the payload checking the base64 alphabet, and stdlib `json`. Any token outside that
+shape, and every token the short way does not accept (a bad signature, another algorithm, an expired one),
+goes through `jwt.decode` itself, so what is refused, and the sentence it is refused with, are PyJWT's.
 """
 
 from __future__ import annotations
