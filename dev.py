@@ -3,13 +3,14 @@
 
     python3 dev.py demo            the engine's main job: a 10,000-message mixed-channel campaign
     python3 dev.py test [ARGS]     the whole test suite (pytest ARGS)
-    python3 dev.py bench           the benchmarks, results in bench/results.md
+    python3 dev.py bench           the benchmarks, results in bench/results.md (--sfmc, --instructions,
+                                   --scale: one of them alone)
     python3 dev.py run CMD...      any command inside the project's environment (e.g. channel-engine serve)
 
 Setup: a private copy of uv in .tools/ (from PyPI), then `uv sync` of the whole workspace into .venv/
-from uv.lock. Repeated runs reuse both. `test` and `bench` also need a Redis server binary, and `test` a
-Chromium for the tests of the pages the engine serves: whichever is missing, Debian's package is installed
-with apt-get (through sudo when not root).
+from uv.lock. Repeated runs reuse both. `test` and `bench` also need a Redis server binary, `test` a
+Chromium for the tests of the pages the engine serves, and `bench --instructions` valgrind: whichever is
+missing, Debian's package is installed with apt-get (through sudo when not root).
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ def sync() -> str:
 # Debian packages the test and bench jobs need: (the program, its package, what needs it).
 REDIS = ("redis-server", "redis-server", "the Redis store's tests run a real server")
 CHROMIUM = ("chromium", "chromium", "the tests of the pages the engine serves drive a headless browser")
+VALGRIND = ("valgrind", "valgrind", "bench/instructions.py counts instructions under callgrind")
 
 
 def ensure_debian_packages(*needed: tuple[str, str, str]) -> None:
@@ -111,7 +113,7 @@ def main(argv: list[str]) -> int:
     if job == "test":
         ensure_debian_packages(REDIS, CHROMIUM)
     if job == "bench":
-        ensure_debian_packages(REDIS)
+        ensure_debian_packages(REDIS, *([VALGRIND] if "--instructions" in args else []))
     if job == "test":
         if not args:
             # Each plugin's own tests, with only the core and that plugin installed, then everything.

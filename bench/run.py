@@ -68,11 +68,12 @@ class Proc:
         self.tail: collections.deque[str] = collections.deque(maxlen=50)
         threading.Thread(target=self.tail.extend, args=(self.proc.stderr,), daemon=True).start()
 
-    def ready(self) -> None:
+    def ready(self, seconds: float = 10.0) -> None:
         """Wait until it answers (uvicorn binds before the app's start-up completes)."""
-        for _ in range(200):
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
             try:
-                httpx.get(self.url + "/healthz", timeout=1)
+                httpx.get(self.url + "/healthz", timeout=max(1.0, seconds / 10))
                 return
             except httpx.TransportError:
                 time.sleep(0.05)
@@ -209,11 +210,20 @@ def main() -> int:
     parser.add_argument(
         "--sfmc", action="store_true", help="only run bench/sfmc_execute.py (SFMC execute, latency)"
     )
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="only run bench/instructions.py (SFMC execute's instructions per request, under valgrind)",
+    )
     args = parser.parse_args()
     if args.scale:
         from scale import main as scale_out
 
         return scale_out(["--quick"] if args.quick else [])
+    if args.instructions:
+        from instructions import main as instructions
+
+        return instructions(["--quick"] if args.quick else [])
     from sfmc_execute import main as sfmc_execute
 
     if args.sfmc:

@@ -381,21 +381,30 @@ class SfmcEngine:
     hands reports over, to its own simulator, which posts its reports back to that second process. With
     ("intake",) alone nothing is sent, and the figure is the execute path's own cost."""
 
-    def __init__(self, fake_url: str, roles: tuple[str, ...] = ("",)) -> None:
+    def __init__(
+        self,
+        fake_url: str,
+        roles: tuple[str, ...] = ("",),
+        *,
+        wrap: tuple[str, ...] = (),
+        patience: float = 10,
+    ) -> None:
+        """`wrap`: a command each process runs under (bench/instructions.py's valgrind), which may make it
+        take `patience` seconds to answer."""
         self.data = tempfile.TemporaryDirectory()
-        serve = [PYTHON, "-m", "channel_engine.cli", "serve", "--port", "0", "--log-level", "warning"]
+        serve = [*wrap, PYTHON, "-m", "channel_engine.cli", "serve", "--port", "0", "--log-level", "warning"]
         env = {"CHANNEL_ENGINE_DATA_DIR": self.data.name, "CHANNEL_ENGINE_API_KEY": API_KEY}
         self.procs: list[Proc] = []
         try:
             for role in roles:
                 self.procs.append(Proc(serve, {**env, "CHANNEL_ENGINE_ROLES": role} if role else env))
             for proc in self.procs:
-                proc.ready()
+                proc.ready(patience)
             response = httpx.put(
                 f"{self.proc.url}/sfmc/config/{MID}",
                 json=unit_document(fake_url),
                 headers={"Authorization": f"Bearer {API_KEY}"},
-                timeout=10,
+                timeout=patience,
             )
             if response.status_code != 200:
                 raise RuntimeError(f"configuring business unit {MID} answered {response.status_code}")
@@ -629,15 +638,16 @@ def report(r: dict) -> list[str]:
     return rows
 
 
-def write_rows(rows: list[str], path: Path = ROOT / "bench" / "results.md") -> None:
-    """Replace this benchmark's rows in the results table (or add them), leaving the other rows alone."""
+def write_rows(rows: list[str], path: Path = ROOT / "bench" / "results.md", prefix: str = ROW_PREFIX) -> None:
+    """Replace one benchmark's rows (those starting with `prefix`) in the results table, or add them,
+    leaving the other rows alone."""
     lines = path.read_text().splitlines() if path.exists() else []
     if not lines:
         lines = [
             "| benchmark | Channel Engine | bare starlette, same run | ratio | goal |",
             "|---|---|---|---|---|",
         ]
-    kept = [line for line in lines if not line.startswith(ROW_PREFIX)]
+    kept = [line for line in lines if not line.startswith(prefix)]
     path.write_text("\n".join([*kept, *rows]) + "\n")
 
 

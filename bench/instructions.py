@@ -1,0 +1,130 @@
+"""SFMC execute: the instructions the serving process runs per request, against the bare endpoint's.
+
+    python3 dev.py bench --instructions [--quick]
+
+Requests per second on this shared two-core machine swing by a third from one run to the next (see the
+README's Benchmarks); the number of instructions a request takes does not. Each server runs under
+`valgrind --tool=callgrind` with counting off: the engine as in sfmc_execute's execute-path row (the intake
+process alone, the business unit configured, nothing sent), and bench/bare_app.py. Each is warmed up, then
+counts (`callgrind_control -i on`) while `requests` signed execute bodies (the bare endpoint gets the same
+bodies) arrive over 16 keep-alive connections, and stops counting; the dump callgrind writes then holds the
+total. Only the serving process is counted: the engine's SQLite writer process runs outside valgrind (its
+work is the commits), and so does the client.
+
+What the count leaves out, both ways: valgrind runs OpenSSL without the processor's SHA extensions, so the
+HMAC of each JWT counts tens of thousands more instructions than the processor runs (the engine's figure is
+the higher for it); and an instruction is not a unit of time: after the engine's process sleeps through a
+commit it runs slower for a while, which the count cannot see and the throughput figures do.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from run import PYTHON, ROOT, Proc
+from sfmc_execute import GOAL_RATIO, MID, SfmcEngine, Signed, burst, run_async, write_rows
+
+ROW_PREFIX = "| instructions per request"
+CONNECTIONS = 16
+PATIENCE = 600.0  # seconds for a server under valgrind to start and answer (imports run 50 times slower)
+
+
+def counted(proc: Proc, path: str, bodies: list[bytes], warm: int, *, engine: bool, out: Path) -> float:
+    """Instructions per request of `proc`'s process for the bodies after the first `warm`."""
+    pid = str(proc.proc.pid)
+    run_async(burst(proc.url, path, bodies[:warm], CONNECTIONS, engine=engine))
+    callgrind_control("-i", "on", pid)
+    run_async(burst(proc.url, path, bodies[warm:], CONNECTIONS, engine=engine))
+    callgrind_control("-i", "off", pid)
+    callgrind_control("--dump", pid)
+    dumps = sorted(out.parent.glob(out.name + ".*"))
+    if not dumps:
+        raise RuntimeError(f"callgrind wrote no dump for {path}")
+    found = re.search(r"^totals: (\d+)", dumps[-1].read_text(errors="replace"), re.MULTILINE)
+    if found is None:
+        raise RuntimeError(f"callgrind's dump {dumps[-1]} has no totals line")
+    return int(found.group(1)) / (len(bodies) - warm)
+
+
+def callgrind_control(*args: str) -> None:
+    subprocess.run(["callgrind_control", *args], check=True, capture_output=True, timeout=PATIENCE)
+
+
+def under_callgrind(out: Path) -> tuple[str, ...]:
+    return ("valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}")
+
+
+def measure(requests: int, warm: int) -> dict[str, float]:
+    signed = Signed(2 * (warm + requests))
+    results = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        out = Path(scratch) / "bare.callgrind"
+        bare = Proc([*under_callgrind(out), PYTHON, str(ROOT / "bench" / "bare_app.py")])
+        try:
+            bare.ready(PATIENCE)
+            print(
+                f"bare endpoint under callgrind: {warm:,} to warm up, then {requests:,} counted", flush=True
+            )
+            results["bare"] = counted(
+                bare, "/v1/messages", signed.take(warm + requests), warm, engine=False, out=out
+            )
+        finally:
+            bare.stop()
+        out = Path(scratch) / "engine.callgrind"
+        # Its SFMC credentials are never used: nothing is sent, so no report row is written back.
+        engine = SfmcEngine("http://127.0.0.1:9/", ("intake",), wrap=under_callgrind(out), patience=PATIENCE)
+        try:
+            print(
+                f"engine under callgrind: {warm:,} executes to warm up, then {requests:,} counted", flush=True
+            )
+            path = f"/sfmc/{MID}/message/execute"
+            results["engine"] = counted(
+                engine.proc, path, signed.take(warm + requests), warm, engine=True, out=out
+            )
+        finally:
+            engine.stop()
+    return results
+
+
+def report(results: dict[str, float], requests: int) -> list[str]:
+    engine, bare = results["engine"], results["bare"]
+    print(
+        f"instructions per request on the serving side: engine {engine:,.0f}  bare {bare:,.0f}  "
+        f"bare/engine {bare / engine:.2f} (the throughput goal is >= {GOAL_RATIO:.2f} in requests per second)"
+    )
+    return [
+        f"{ROW_PREFIX} on the serving side (callgrind), sfmc execute, JWT-signed, 1 SMS per request, intake "
+        f"process alone, {requests:,} requests over {CONNECTIONS} connections (fewer is better; the ratio is "
+        f"bare over engine) | {engine:,.0f} | {bare:,.0f} | {bare / engine:.2f} | none (the goal is "
+        f"≥ {GOAL_RATIO:.2f} in req/s) |"
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="fewer requests, for a smoke test")
+    args = parser.parse_args(argv)
+    if not (shutil.which("valgrind") and shutil.which("callgrind_control")):
+        print("valgrind is not installed (Debian's package valgrind): `python3 dev.py bench` installs it")
+        return 1
+    requests, warm = (300, 100) if args.quick else (3000, 1000)
+    try:
+        results = measure(requests, warm)
+    except httpx.HTTPError as exc:
+        print(f"a server under callgrind stopped answering: {exc}")
+        return 1
+    write_rows(report(results, requests), prefix=ROW_PREFIX)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
