@@ -22,7 +22,6 @@ placeholders.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -142,22 +141,12 @@ def _merge(value: Any, fields: dict[str, str]) -> Any:
     if isinstance(value, str):
         if "%%" not in value:  # most texts of a design are fixed: no regular expression to run
             return value
-        parts = list(_template(value))
-        for i in range(1, len(parts), 2):
-            parts[i] = fields.get(parts[i], "")
-        return "".join(parts)
+        return PLACEHOLDER.sub(lambda m: fields.get(m.group(1), ""), value)
     if isinstance(value, list):
         return [_merge(v, fields) for v in value]
     if isinstance(value, dict):
         return {k: _merge(v, fields) for k, v in value.items()}
     return value
-
-
-@functools.lru_cache(maxsize=1024)
-def _template(text: str) -> tuple[str, ...]:
-    """A text split at its placeholders: text, name, text, name, ..., text. Every contact of an activity
-    has the same texts, so each is split once, not searched for every contact."""
-    return tuple(PLACEHOLDER.split(text))
 
 
 def unbound_placeholders(arguments: dict[str, Any]) -> list[str]:
