@@ -99,6 +99,9 @@ class ExecuteCall:
         for i, entry in enumerate(raw):
             if not isinstance(entry, dict):
                 raise DesignError(f"inArguments[{i}]", "must be an object")
+            if "phone" not in entry:  # all but the phone fields: taken whole, in C
+                arguments.update(entry)
+                continue
             for key, value in entry.items():
                 if key == "phone":
                     phones.append(value if isinstance(value, str) else "")
