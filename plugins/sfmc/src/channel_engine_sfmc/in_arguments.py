@@ -133,7 +133,10 @@ class ExecuteCall:
     @property
     def destination(self) -> str | None:
         """The first populated phone-type field, as the seeds describe for audiences with several."""
-        return next((p.strip() for p in self.phones if p and p.strip()), None)
+        for phone in self.phones:
+            if phone and (phone := phone.strip()):
+                return phone
+        return None
 
     @property
     def fields(self) -> dict[str, str]:
