@@ -1,5 +1,5 @@
 """Contact fields merged into an activity's texts: `%%Name%%` placeholders, as each contact's execute
-fills them (the split of each text is kept between contacts; the fields never are)."""
+fills them, with that contact's values alone."""
 
 from __future__ import annotations
 
