@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -49,11 +50,26 @@ async def conversation_of(org: ConnectedOrg, end_user: str = END_USER) -> str:
 async def remembered(org: ConnectedOrg, end_user: str = END_USER) -> Any:
     """The engine's record of the conversation, once Salesforce has answered the end user's message."""
     parts = org.harness.engine.plugins.pm.get_plugin("servicecloud").parts
+    return await polled(
+        lambda: parts.conversations.get(org.org_id, end_user),
+        lambda record: record is not None and bool(record.session_id),
+        "the conversation was not recorded in time",
+    )
+
+
+async def polled(read: Callable[[], Awaitable[Any]], done: Callable[[Any], bool], failure: str) -> Any:
+    """What `read` gives once `done` holds for it, read every 20 ms for at most 15 s (the engine's state
+    here has no event to wait on)."""
     deadline = time.monotonic() + 15
-    while (record := await parts.conversations.get(org.org_id, end_user)) is None or not record.session_id:
-        assert time.monotonic() < deadline, "the conversation was not recorded in time"
+    while not done(value := await read()):
+        assert time.monotonic() < deadline, f"{failure}: {value}"
         await asyncio.sleep(0.02)
-    return record
+    return value
+
+
+async def org_status(org: ConnectedOrg) -> dict[str, Any]:
+    response = await org.harness.http.get(f"/servicecloud/{org.org_id}/status", headers=org.admin)
+    return response.json()
 
 
 def sent_to(org: ConnectedOrg, end_user: str) -> list[Any]:
@@ -89,8 +105,11 @@ async def test_an_end_users_message_becomes_an_interaction_with_the_documented_h
         record = await remembered(org)
         assert record.session_id == got["session_id"] and record.sender == SENDER
         assert record.window_open(time.time()) and record.opt_in_source == "end-user message"
-        status = await org.harness.http.get(f"/servicecloud/{org.org_id}/status", headers=org.admin)
-        assert status.json()["ready"] is True and status.json()["inboundQueued"] == 0
+        # The relay records the conversation before it deletes the queued message: wait for the delete.
+        status = await polled(
+            lambda: org_status(org), lambda s: s["inboundQueued"] == 0, "the inbound queue never emptied"
+        )
+        assert status["ready"] is True
 
 
 async def test_messages_reach_salesforce_in_the_order_they_were_sent_and_never_twice(tmp_path):
