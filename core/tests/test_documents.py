@@ -3,6 +3,7 @@ when the mask is sent back, errors that name the field, all behind the engine's 
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -197,3 +198,45 @@ async def test_documents_under_a_prefix_share_their_namespace_with_other_values(
         assert [d.shop_id for d in await docs.all()] == ["s1"]
         assert await h.engine.store.get_data("shops", "shop:s1", 0.0) is not None
         assert await docs.delete("s1") and await docs.get("s1") is None
+
+
+class CountingDocuments(Documents[Shop]):
+    """Counts the documents it unseals and decodes."""
+
+    decoded = 0
+
+    def decode(self, sealed: bytes) -> Shop:
+        self.decoded += 1
+        return super().decode(sealed)
+
+
+async def test_requests_waiting_on_an_aged_out_document_share_one_read(tmp_path: Path) -> None:
+    host = ShopHost()
+    async with run_engine(tmp_path, host) as h:
+        now = [0.0]
+        docs = CountingDocuments(h.engine.services, "shops", Shop, "shop_id", ttl=5.0, clock=lambda: now[0])
+        await docs.put(shop())
+        first = await asyncio.gather(*(docs.get("s1") for _ in range(50)))
+        assert docs.decoded == 1 and all(d == shop() for d in first)
+        now[0] = 6.0  # aged out: the next burst reads it once more, not fifty times
+        again = await asyncio.gather(*(docs.get("s1") for _ in range(50)))
+        assert docs.decoded == 2 and all(d == shop() for d in again)
+        # One waiter going away does not take the read from the others.
+        now[0] = 12.0
+        leaving = asyncio.ensure_future(docs.get("s1"))
+        staying = asyncio.ensure_future(docs.get("s1"))
+        await asyncio.sleep(0)
+        leaving.cancel()
+        assert await staying == shop() and docs.decoded == 3
+
+
+async def test_a_read_begun_before_a_change_does_not_cache_the_old_document(tmp_path: Path) -> None:
+    host = ShopHost()
+    async with run_engine(tmp_path, host) as h:
+        docs = Documents(h.engine.services, "shops", Shop, "shop_id", ttl=60.0)
+        await docs.put(shop())
+        reading = asyncio.ensure_future(docs.get("s1"))
+        await asyncio.sleep(0)  # the read has started
+        await docs.put(shop(greeting="changed"))
+        await reading  # old or new: whichever the store answered first
+        assert (await docs.get("s1")).greeting == "changed"

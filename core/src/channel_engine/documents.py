@@ -12,6 +12,7 @@ stored secret (items of a list are matched by their `name`, so reordering accoun
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -199,6 +200,7 @@ class Documents(Generic[T]):
         self.clock = clock
         self._decoder = msgspec.json.Decoder(type)
         self._cache: dict[str, tuple[float, T | None]] = {}
+        self._loading: dict[str, asyncio.Future[T | None]] = {}
 
     def key(self, doc: T) -> str:
         return str(getattr(doc, self.key_field))
@@ -208,14 +210,28 @@ class Documents(Generic[T]):
 
     async def get(self, key: str) -> T | None:
         """The document, from a cache of a few seconds: a change made through another process is seen
-        once the entry ages out."""
+        once the entry ages out. When it ages out under load, one read serves every request waiting for it
+        (otherwise each request in flight read and unsealed the document again)."""
         cached = self._cache.get(key)
         if cached is not None and cached[0] > self.clock():
             return cached[1]
-        raw = await self.data.get(self.prefix + key)
-        doc = self.decode(raw) if raw is not None else None
-        self._cache[key] = (self.clock() + self.ttl, doc)
-        return doc
+        loading = self._loading.get(key)
+        if loading is None:
+            loading = self._loading[key] = asyncio.ensure_future(self._load(key))
+        # Shielded: a request that goes away does not cancel the read the others wait for.
+        return await asyncio.shield(loading)
+
+    async def _load(self, key: str) -> T | None:
+        me = asyncio.current_task()
+        try:
+            raw = await self.data.get(self.prefix + key)
+            doc = self.decode(raw) if raw is not None else None
+            if self._loading.get(key) is me:  # not replaced by a put or delete meanwhile
+                self._cache[key] = (self.clock() + self.ttl, doc)
+            return doc
+        finally:
+            if self._loading.get(key) is me:
+                del self._loading[key]
 
     async def all(self) -> list[T]:
         stored = await self.data.list()
@@ -223,11 +239,16 @@ class Documents(Generic[T]):
 
     async def put(self, doc: T) -> None:
         await self.data.put(self.prefix + self.key(doc), self.services.seal(msgspec.json.encode(doc)))
-        self._cache.pop(self.key(doc), None)
+        self._forget(self.key(doc))
 
     async def delete(self, key: str) -> bool:
-        self._cache.pop(key, None)
+        self._forget(key)
         return await self.data.delete(self.prefix + key)
+
+    def _forget(self, key: str) -> None:
+        """Drop the cached document, and let a read begun before the change not cache what it read."""
+        self._cache.pop(key, None)
+        self._loading.pop(key, None)
 
 
 # -- the API -----------------------------------------------------------------------------------------

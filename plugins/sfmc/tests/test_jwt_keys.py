@@ -96,10 +96,10 @@ def test_keys_are_prepared_once_not_per_call() -> None:
     both = unit(salt=SALT)
     for raw in (sign(SALT_TEXT), sign(SECRET)):
         verify_jwt(raw, both)  # the first call of each may prepare a key
-    prepared, decoded = bodies._hs256_key.cache_info().misses, bodies._salt_bytes.cache_info().misses
+    prepared, decoded = bodies._hs256_mac.cache_info().misses, bodies._salt_bytes.cache_info().misses
     for _ in range(20):
         assert verify_jwt(sign(SALT_TEXT), both) == verify_jwt(sign(SECRET), both) == BODY
-    assert bodies._hs256_key.cache_info().misses == prepared
+    assert bodies._hs256_mac.cache_info().misses == prepared
     assert bodies._salt_bytes.cache_info().misses == decoded
 
 

@@ -9,13 +9,14 @@ with either is accepted.
 
 A token in the shape Journey Builder sends (header `{"alg": "HS256", "typ": "JWT"}`, canonical base64url
 without padding, no claims but the time ones) takes a short way: the header is judged once per distinct text,
-the signature is one C HMAC with keys PyJWT prepared once per secret or salt, compared as base64url text, and
-msgspec decodes the payload, from base64 and then from JSON (one table pass turns base64url into the standard
-alphabet and every stray byte into one no decoder takes). That skips what `jwt.decode` does on every call and
-which costs most of its time here: preparing the key (PyJWT looks for PEM and SSH key markers in it), a Python
-loop over every byte of the payload checking the base64 alphabet, and stdlib `json`. Any token outside that
-shape, and every token the short way does not accept (a bad signature, another algorithm, an expired one),
-goes through `jwt.decode` itself, so what is refused, and the sentence it is refused with, are PyJWT's.
+the signature is a copy of a C HMAC keyed once per secret or salt (with PyJWT's checks of the key), compared
+as base64url text, and msgspec decodes the payload, from base64 and then from JSON (one table pass turns
+base64url into the standard alphabet and every stray byte into one no decoder takes). That skips what
+`jwt.decode` does on every call and which costs most of its time here: preparing the key (PyJWT looks for
+PEM and SSH key markers in it), a Python loop over every byte of the payload checking the base64 alphabet,
+and stdlib `json`. Any token outside that shape, and every token the short way does not accept (a bad
+signature, another algorithm, an expired one), goes through `jwt.decode` itself, so what is refused, and the
+sentence it is refused with, are PyJWT's.
 """
 
 from __future__ import annotations
@@ -164,8 +165,11 @@ def _no_key_matches(unit: BusinessUnit) -> str:
 
 
 @functools.lru_cache(maxsize=64)
-def _hs256_key(secret: str | bytes) -> bytes:
-    return _HS256.prepare_key(secret)  # PyJWT's checks of the key (not empty, not a PEM or SSH key)
+def _hs256_mac(secret: str | bytes) -> Any:
+    """An HMAC-SHA256 already keyed with `secret`, to copy for each token: keying one per call (what
+    `hmac.digest` does) looks the digest up by name in OpenSSL every time, which cost about as much again as
+    hashing a whole execute body. The key is PyJWT's, with its checks (not empty, not a PEM or SSH key)."""
+    return hmac.new(_HS256.prepare_key(secret), digestmod="sha256")
 
 
 def _segment(text: bytes) -> bytes | None:
@@ -205,10 +209,10 @@ def _plain_header(text: bytes) -> bool:
 
 
 def _signature_text(signing_input: bytes, key: str | bytes) -> bytes:
-    """The canonical base64url text of the token's HMAC-SHA256 under `key` (the one-shot C HMAC: PyJWT's
-    `hmac.new` with a hashlib constructor builds a Python HMAC object per call)."""
-    digest = hmac.digest(_hs256_key(key), signing_input, "sha256")
-    return binascii.b2a_base64(digest, newline=False).translate(_TO_URLSAFE).rstrip(b"=")
+    """The canonical base64url text of the token's HMAC-SHA256 under `key`."""
+    mac = _hs256_mac(key).copy()
+    mac.update(signing_input)
+    return binascii.b2a_base64(mac.digest(), newline=False).translate(_TO_URLSAFE).rstrip(b"=")
 
 
 def _plain_hs256_claims(raw: bytes, *keys: str | bytes) -> dict[str, Any] | None:
