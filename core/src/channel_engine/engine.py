@@ -14,7 +14,6 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-import anyio
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
@@ -28,7 +27,7 @@ from .intake import Intake
 from .metrics import Metrics
 from .models import Report, WebhookUrls
 from .plugins import Plugins, get_plugin_manager
-from .provider import Accounts, ProviderClient, load_accounts, make_account
+from .provider import Accounts, ProviderClient, load_accounts, load_http_backend, make_account
 from .routing import EngineApp, SegmentRouter
 from .secret_box import SecretBox
 from .store import Store
@@ -193,10 +192,7 @@ class Engine:
     async def start(self) -> None:
         await self.store.open()
         await self._load_accounts()
-        # httpx's connections run on anyio, which imports its event-loop backend (a few thousand lines) on
-        # first use: amid the first messages sent, that held the event loop about 100 ms, and every request
-        # waiting behind it (the first tenth of a second of a 1,000/s load answered in 110-145 ms).
-        await anyio.sleep(0)
+        await load_http_backend()
         # Everything loaded so far lives as long as the process: move it out of the collector's sight, so
         # the collections that traffic triggers stay short (measured: about a fifth more intake).
         gc.collect()

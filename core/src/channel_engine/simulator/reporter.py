@@ -25,6 +25,7 @@ from typing import Any
 import httpx
 import msgspec
 
+from ..provider import load_http_backend
 from ..reports import infobip_time
 from .endpoints import Outcome, SimulatedSend, SimulatorEndpoint
 
@@ -163,6 +164,7 @@ class Reporter:
                     max_connections=self._max_in_flight, max_keepalive_connections=self._max_in_flight
                 ),
             )
+        await load_http_backend()  # before the first report, not amid it
         self._slots = asyncio.Semaphore(self._max_in_flight)
         self._wake = asyncio.Event()  # bound to this loop: a simulator may be started again on another
         if self._heap:
