@@ -124,6 +124,18 @@ def status_of(response: httpx.Response, index: int = 0) -> dict:
     return response.json()["messages"][index]["status"]
 
 
+async def test_waiting_for_a_message_not_sent_yet_waits_for_it_to_be_sent_and_reported(env: Env):
+    # What a test of an engine does right after the engine accepted a message it has not yet sent.
+    waiting = asyncio.ensure_future(env.sim.wait_reported(["m-41793026727"], timeout=5))
+    await asyncio.sleep(0)  # its first step: where a message it does not know would count as done
+    assert not waiting.done()
+    assert (await env.send(env.message("41793026727"))).status_code == 200
+    await waiting
+    assert [e["messageId"] for e in env.receiver.results("/dlr")] == ["m-41793026727"]
+    with pytest.raises(TimeoutError):  # one that never comes is not waited for forever
+        await env.sim.wait_reported(["m-never-sent"], timeout=0.1)
+
+
 @pytest.mark.parametrize(
     ("to", "status", "error"),
     [
@@ -342,6 +354,10 @@ async def test_a_refused_report_is_retried_until_it_is_accepted(env: Env):
     assert env.receiver.refused == 2
     assert [e["messageId"] for e in env.receiver.results("/dlr")] == ["m-41793026727"]
     assert env.sim.reporter.failures == 2 and env.sim.reporter.dropped == 0
+    # Each retry is the same report, as Infobip's are: an engine that stored it but could not answer must
+    # find the retry a duplicate (its doneAt is part of what identifies it).
+    attempts = [body["results"][0] for body in env.receiver.refused_bodies] + env.receiver.results("/dlr")
+    assert len(attempts) == 3 and all(a == attempts[0] for a in attempts), attempts
 
 
 async def test_an_unreachable_receiver_is_given_up_after_max_attempts():

@@ -18,7 +18,7 @@ import contextlib
 import time
 import uuid
 from collections import deque
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -88,7 +88,7 @@ class Simulator:
         self.delivered_text: dict[str, str] = {}
         self.requests = 0
         self.accepted_total = 0  # distinct messages accepted since start (not capped like `accepted`)
-        self._accept_waiters: list[tuple[int, asyncio.Future[None]]] = []
+        self._accept_waiters: list[tuple[Callable[[], bool], asyncio.Future[None]]] = []
         self.duplicates = 0
         self.refused = 0
         self._failed_once: set[str] = set()
@@ -123,24 +123,36 @@ class Simulator:
         self, message_ids: Iterable[str] | None = None, timeout: float | None = 10.0
     ) -> None:
         """Return once every report, click and reply of these messages (default: of all messages so far)
-        has been posted (or given up on, see `reporter.dropped`). Messages with nothing to report count as
-        done. Raises TimeoutError after `timeout` seconds."""
-        await self.reporter.wait(message_ids, timeout)
+        has been posted (or given up on, see `reporter.dropped`). A named message the simulator has not
+        accepted yet is waited for first: an engine may not have sent it when this is called (it would
+        otherwise count as a message with nothing to report, which counts as done). Raises TimeoutError
+        after `timeout` seconds."""
+        async with asyncio.timeout(timeout):
+            if message_ids is not None:
+                message_ids = list(message_ids)
+                await self._accepted_when(lambda: all(m in self.accepted for m in message_ids))
+            await self.reporter.wait(message_ids)
 
     async def wait_accepted(self, count: int, timeout: float | None = 10.0) -> None:
         """Return once `count` distinct messages have been accepted since start."""
-        if self.accepted_total >= count:
+        async with asyncio.timeout(timeout):
+            await self._accepted_when(lambda: self.accepted_total >= count)
+
+    async def _accepted_when(self, done: Callable[[], bool]) -> None:
+        if done():
             return
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._accept_waiters.append((count, future))
-        await asyncio.wait_for(future, timeout)
+        waiter = (done, future)
+        self._accept_waiters.append(waiter)
+        try:
+            await future
+        finally:
+            self._accept_waiters.remove(waiter)
 
     def _wake_accept_waiters(self) -> None:
-        for count, future in list(self._accept_waiters):
-            if self.accepted_total >= count:
-                if not future.done():
-                    future.set_result(None)
-                self._accept_waiters.remove((count, future))
+        for done, future in self._accept_waiters:
+            if not future.done() and done():
+                future.set_result(None)
 
     def stats(self) -> dict[str, int]:
         r = self.reporter

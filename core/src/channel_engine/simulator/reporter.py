@@ -43,7 +43,7 @@ _encode = msgspec.json.Encoder().encode
 class Job:
     """One webhook entry to send: a delivery or seen report, a click or an inbound message of one send."""
 
-    __slots__ = ("attempt", "detail", "endpoint", "kind", "outcome", "ref", "send", "sent_at", "url")
+    __slots__ = ("at", "attempt", "detail", "endpoint", "kind", "outcome", "ref", "send", "sent_at", "url")
 
     def __init__(
         self,
@@ -66,24 +66,31 @@ class Job:
         self.detail = detail  # the clicked URL (CLICK) or the reply's text (INBOUND)
         self.ref = ref  # the inbound message's own id (INBOUND)
         self.attempt = 0
+        # When the event happened (0 until then): set when it is first posted and kept for every retry, as
+        # Infobip's retried webhooks carry the same doneAt (an engine that stored a report but could not
+        # answer must recognise the retry as the same report).
+        self.at = 0.0
 
     def __repr__(self) -> str:
         return f"Job({self.kind}, {self.send.message_id!r}, {self.url!r}, attempt={self.attempt})"
 
 
 def render(kind: str, jobs: list[Job], now: float) -> bytes:
-    """The webhook body for one bucket of jobs of one kind."""
+    """The webhook body for one bucket of jobs of one kind; `now` is the moment of the jobs posted for the
+    first time (a retried job keeps its own)."""
+    for job in jobs:
+        job.at = job.at or now
+    stamps = {at: infobip_time(at) for at in {job.at for job in jobs}}
     if kind == CLICK:
         job = jobs[0]
-        return _encode(job.endpoint.click_report(job.send, job.detail, int(now * 1000)))
-    stamp = infobip_time(now)
+        return _encode(job.endpoint.click_report(job.send, job.detail, int(job.at * 1000)))
     if kind == INBOUND:
-        results = [j.endpoint.inbound_message(j.send, j.detail, j.ref, stamp) for j in jobs]
+        results = [j.endpoint.inbound_message(j.send, j.detail, j.ref, stamps[j.at]) for j in jobs]
         return _encode({"results": results, "messageCount": len(results), "pendingMessageCount": 0})
     if kind == SEEN:
-        return _encode({"results": [j.endpoint.seen_report(j.send, j.sent_at, stamp) for j in jobs]})
+        return _encode({"results": [j.endpoint.seen_report(j.send, j.sent_at, stamps[j.at]) for j in jobs]})
     return _encode(
-        {"results": [j.endpoint.delivery_report(j.send, j.outcome, j.sent_at, stamp) for j in jobs]}  # type: ignore[arg-type]
+        {"results": [j.endpoint.delivery_report(j.send, j.outcome, j.sent_at, stamps[j.at]) for j in jobs]}  # type: ignore[arg-type]
     )
 
 

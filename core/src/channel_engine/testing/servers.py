@@ -57,12 +57,14 @@ class Received(msgspec.Struct):
 class WebhookReceiver:
     """A small app that records every POST (any path) and answers 200; a stand-in for a webhook consumer.
 
-    `fail_next(n, status)` makes it answer the next `n` requests with `status` (not recorded), to test
-    retries. `wait_for(predicate)` awaits a condition on `received`, without polling."""
+    `fail_next(n, status)` makes it answer the next `n` requests with `status` (kept apart, in
+    `refused_bodies`), to test retries. `wait_for(predicate)` awaits a condition on `received`, without
+    polling."""
 
     def __init__(self) -> None:
         self.received: list[Received] = []
         self.refused = 0
+        self.refused_bodies: list[Any] = []
         self._failures = 0
         self._failure_status = 503
         self._changed = asyncio.Condition()
@@ -83,15 +85,16 @@ class WebhookReceiver:
     async def _handle(self, request: Request) -> Response:
         raw = await request.body()
         async with self._changed:
-            if self._failures > 0:
-                self._failures -= 1
-                self.refused += 1
-                self._changed.notify_all()
-                return Response(status_code=self._failure_status)
             try:
                 body: Any = msgspec.json.decode(raw)
             except msgspec.DecodeError:
                 body = raw
+            if self._failures > 0:
+                self._failures -= 1
+                self.refused += 1
+                self.refused_bodies.append(body)
+                self._changed.notify_all()
+                return Response(status_code=self._failure_status)
             self.received.append(Received(request.url.path, body, dict(request.headers)))
             self._changed.notify_all()
         return Response(status_code=200)
