@@ -80,10 +80,10 @@ def render(kind: str, jobs: list[Job], now: float) -> bytes:
     first time (a retried job keeps its own)."""
     for job in jobs:
         job.at = job.at or now
-    stamps = {at: infobip_time(at) for at in {job.at for job in jobs}}
-    if kind == CLICK:
+    if kind == CLICK:  # one job, stamped in milliseconds
         job = jobs[0]
         return _encode(job.endpoint.click_report(job.send, job.detail, int(job.at * 1000)))
+    stamps = {at: infobip_time(at) for at in {job.at for job in jobs}}
     if kind == INBOUND:
         results = [j.endpoint.inbound_message(j.send, j.detail, j.ref, stamps[j.at]) for j in jobs]
         return _encode({"results": results, "messageCount": len(results), "pendingMessageCount": 0})

@@ -165,7 +165,7 @@ def _no_key_matches(unit: BusinessUnit) -> str:
 
 
 @functools.lru_cache(maxsize=64)
-def _hs256_mac(secret: str | bytes) -> Any:
+def _hs256_mac(secret: str | bytes) -> hmac.HMAC:
     """An HMAC-SHA256 already keyed with `secret`, to copy for each token: keying one per call (what
     `hmac.digest` does) looks the digest up by name in OpenSSL every time, which cost about as much again as
     hashing a whole execute body. The key is PyJWT's, with its checks (not empty, not a PEM or SSH key)."""
