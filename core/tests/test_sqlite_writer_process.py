@@ -22,6 +22,7 @@ import pytest
 from channel_engine.config import from_env
 from channel_engine.errors import ConfigError
 from channel_engine.models import OutboundMessage
+from channel_engine.store import sqlite_process
 from channel_engine.store.sqlite import _INSERT_DUE_NOW, SQLiteStore, _claim, _executemany
 from channel_engine.store.sqlite_process import FrameBuffer, ProcessWriter, _frame
 from channel_engine.store.sqlite_writer import Job, StoreClosedError, _merged
@@ -244,3 +245,33 @@ def test_the_writer_is_chosen_by_the_environment(monkeypatch: pytest.MonkeyPatch
         ConfigError, match="CHANNEL_ENGINE_SQLITE_WRITER must be process or thread, not 'fork'"
     ):
         from_env()
+
+
+async def test_a_long_turns_writes_go_out_in_frames_while_the_turn_goes_on(tmp_path: Path) -> None:
+    """Sent only once the turn ended, a busy turn's writes kept the writer idle while the loop worked on
+    them: the first frames leave as soon as they are full, the rest when the turn ends."""
+    store = SQLiteStore(tmp_path / "store.db", writer_process=True)
+    await store.open()
+    writer = writer_of(store)
+    link = writer._link
+    assert link is not None
+    frames: list[int] = []
+    real_send = link.send
+
+    def counting(frame: bytes) -> bool:
+        frames.append(len(pickle.loads(frame[4:])))
+        return real_send(frame)
+
+    link.send = counting  # type: ignore[method-assign]
+    try:
+        most = sqlite_process.FRAME_MOST
+        puts = [store.put_account(f"account {i}", b"1") for i in range(2 * most + 3)]
+        tasks = [asyncio.ensure_future(put) for put in puts]
+        await asyncio.sleep(0)  # one turn: every task runs up to its write
+        sent_during_the_turn = list(frames)
+        await asyncio.gather(*tasks)
+        assert sent_during_the_turn == [most, most]
+        assert frames == [most, most, 3]
+        assert len(await store.get_accounts()) == 2 * most + 3
+    finally:
+        await store.close()
