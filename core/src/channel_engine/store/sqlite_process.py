@@ -60,7 +60,7 @@ HEADER = 4  # bytes of a frame's length, big-endian
 START_WAIT = 30.0  # seconds to reach a writer, starting one if need be
 # A turn's requests go in frames of at most this many. Sent only when the turn ends, the 128 requests of a
 # busy turn kept the writer idle while the loop worked on them, and the loop idle while the writer then
-# committed them all: the intake process alone was idle 11-16% of the time at its ceiling, 4-7% with this.
+# committed them all: the intake process alone was idle 11-16% of the time at its ceiling, 4-9% with this.
 FRAME_MOST = 16
 CALL, ROWS, TOGETHER, STOP = range(4)  # a request: GroupCommitWriter's submit, submit_rows, submit_together
 Request = tuple[int, int, Any, Any]  # (id, kind, fn, args | rows | parts)
