@@ -259,7 +259,7 @@ async def test_a_long_turns_writes_go_out_in_frames_while_the_turn_goes_on(tmp_p
     real_send = link.send
 
     def counting(frame: bytes) -> bool:
-        frames.append(len(pickle.loads(frame[4:])))
+        frames.append(len(pickle.loads(frame[sqlite_process.HEADER :])))
         return real_send(frame)
 
     link.send = counting  # type: ignore[method-assign]
