@@ -63,12 +63,16 @@ class WebhookReceiver:
 
     def __init__(self) -> None:
         self.received: list[Received] = []
-        self.refused = 0
         self.refused_bodies: list[Any] = []
         self._failures = 0
         self._failure_status = 503
         self._changed = asyncio.Condition()
         self.app = Starlette(routes=[Route("/{path:path}", self._handle, methods=["POST"])])
+
+    @property
+    def refused(self) -> int:
+        """How many requests were answered with the `fail_next` status."""
+        return len(self.refused_bodies)
 
     def fail_next(self, count: int, status: int = 503) -> None:
         self._failures = count
@@ -91,7 +95,6 @@ class WebhookReceiver:
                 body = raw
             if self._failures > 0:
                 self._failures -= 1
-                self.refused += 1
                 self.refused_bodies.append(body)
                 self._changed.notify_all()
                 return Response(status_code=self._failure_status)
