@@ -216,8 +216,7 @@ class SQLiteStore(Store):
     async def enqueue(
         self, messages: list[OutboundMessage], now: float, data: Sequence[DataEntry] = ()
     ) -> dict[str, str]:
-        line = timeline_line(now, "ACCEPTED")  # here, not on the writer thread, which holds the GIL for it
-        rows = []
+        rows = []  # the writer adds each one's ACCEPTED timeline line: less for the process that answers
         spaced = keyed = False
         for message in messages:
             if message.id is None:
@@ -237,7 +236,6 @@ class SQLiteStore(Store):
                     key,
                     interval,
                     now,
-                    line,
                     message.idempotency_key,
                     message.retry_key,
                 )
@@ -248,13 +246,12 @@ class SQLiteStore(Store):
         # Handed over at once: the writer joins the waiting enqueues of many requests into one insert.
         if keyed:
             (stored,) = await self.writer.submit_rows(_enqueue_keyed, [(rows, puts)])  # type: ignore[misc]
-            # (A key absent from it came with an id stored before under no key: that message is the one.)
+            # (It names only keys stored under another message's id: the others are this message's.)
             return {key: stored.get(key, m.id) for m in messages for key in message_keys(m)}
-        insert: Callable[[sqlite3.Connection, list[Any]], Any]
-        if spaced:
-            insert = _enqueue_spaced
-        else:  # due now: nothing depends on which ids are new, and the primary key skips stored ones
-            insert, rows = _INSERT_DUE_NOW, [_due_now(row) for row in rows]
+        # Unspaced, each is due now: nothing depends on which ids are new; the primary key skips stored ones.
+        insert: Callable[[sqlite3.Connection, list[Any]], Any] = (
+            _enqueue_spaced if spaced else _INSERT_DUE_NOW
+        )
         if puts:
             await self.writer.submit_together([(insert, rows), (_put_data, puts)])
         else:
@@ -395,12 +392,19 @@ def _pack_messages(rows: list[tuple[Any, ...]]) -> tuple[str, bytes]:
     return pack(rows, blobs={1})  # type: ignore[return-value]
 
 
-_INSERT_DUE_NOW = OneStatement(_INSERT_NEW_MESSAGES, _pack_messages)
+def _pack_due_now(rows: list[tuple[Any, ...]]) -> tuple[str, bytes]:
+    """Enqueue rows as `_INSERT_MESSAGES` takes them, each due when it was accepted."""
+    return _pack_messages(
+        [(*row[:6], row[8], row[8], _accepted_line(row[8]), row[9], row[10]) for row in rows]
+    )
 
 
-def _due_now(row: tuple[Any, ...]) -> tuple[Any, ...]:
-    """An enqueue row as `_INSERT_MESSAGES` takes it, due when it was accepted."""
-    return (*row[:6], row[8], row[8], row[9], row[10], row[11])
+_INSERT_DUE_NOW = OneStatement(_INSERT_NEW_MESSAGES, _pack_due_now)
+
+
+def _accepted_line(now: float) -> str:
+    # Written here, by the writer: the engine's process, which answers the request, has less to do.
+    return timeline_line(now, "ACCEPTED")
 
 
 def _enqueue_keyed(
@@ -417,14 +421,14 @@ def _enqueue_keyed(
         every_one_new = False  # its changes count speed-limit rows too: look the keys up
     else:
         before = conn.total_changes
-        _INSERT_DUE_NOW(conn, [_due_now(row) for row in rows])
+        _INSERT_DUE_NOW(conn, rows)
         every_one_new = conn.total_changes - before == len(rows)  # the usual case: nothing to look up
     if by_retry_key:
         recent_retry_keys(conn).follow(conn, _latest(every_row))  # take in the rows just added
     if every_one_new:
-        stored = {row[10]: row[0] for row in rows if row[10] is not None}
+        stored = {row[9]: row[0] for row in rows if row[9] is not None}
     else:
-        stored = _stored_keys(conn, [row[10] for row in rows])
+        stored = _stored_keys(conn, [row[9] for row in rows])
     stored.update(by_retry_key)
     if any(puts for _, puts in calls):
         if every_one_new:
@@ -435,7 +439,12 @@ def _enqueue_keyed(
         kept = [put for call_rows, puts in calls if any(r[0] in present for r in call_rows) for put in puts]
         if kept:
             _put_data(conn, kept)
-    return [{k: stored[k] for r in call_rows for k in r[10:12] if k in stored} for call_rows, _ in calls]
+    # Only keys stored under another message's id (a retry's, an earlier request's): every other key of a
+    # request names its own message, which the engine knows without being told.
+    return [
+        {k: stored[k] for r in call_rows for k in r[9:11] if k in stored and stored[k] != r[0]}
+        for call_rows, _ in calls
+    ]
 
 
 def _without_retries(
@@ -443,13 +452,13 @@ def _without_retries(
 ) -> tuple[list[tuple[Any, ...]], dict[str, str]]:
     """The rows that are not retries, and the id each retry key of `rows` stands for: the message
     accepted under it in the window, or the first row with it here (which is then stored)."""
-    keys = [row[11] for row in rows if row[11] is not None]
+    keys = [row[10] for row in rows if row[10] is not None]
     if not keys:
         return rows, {}
     ids = recent_retry_keys(conn).find(conn, keys, _latest(rows))
     fresh = []
     for row in rows:
-        key = row[11]
+        key = row[10]
         if key is None or key not in ids:
             fresh.append(row)
             if key is not None:
@@ -471,26 +480,26 @@ def _enqueue_spaced(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> No
     """Messages of which some share a speed limit: each one is due an interval after the last of its key.
     Only new messages move a key's last due time, so a retried request does not delay the next one."""
     seen = {row[0] for row in conn.execute(_EXISTING_IDS, (json_list(row[0] for row in rows),))}
-    seen_keys = set(_stored_keys(conn, [row[10] for row in rows]))
+    seen_keys = set(_stored_keys(conn, [row[9] for row in rows]))
     fresh = []
     for row in rows:
-        if row[0] not in seen and row[10] not in seen_keys:  # stored before, or twice in this batch
+        if row[0] not in seen and row[9] not in seen_keys:  # stored before, or twice in this batch
             seen.add(row[0])
-            if row[10] is not None:
-                seen_keys.add(row[10])
+            if row[9] is not None:
+                seen_keys.add(row[9])
             fresh.append(row)
     keys = {row[6] for row in fresh if row[6] is not None}
     last_due: dict[str, float] = dict(conn.execute(_LAST_DUE, (json_list(keys),))) if keys else {}
     touched: dict[str, float] = {}
     inserts = []
-    for mid, body, channel, destination, host, wants, key, interval, now, line, *keys in fresh:
+    for mid, body, channel, destination, host, wants, key, interval, now, *keys in fresh:
         due = now
         if key is not None:
             previous = last_due.get(key)
             if previous is not None:
                 due = max(now, previous + interval)
             last_due[key] = touched[key] = due
-        inserts.append((mid, body, channel, destination, host, wants, due, now, line, *keys))
+        inserts.append((mid, body, channel, destination, host, wants, due, now, _accepted_line(now), *keys))
     conn.execute(_INSERT_MESSAGES, _pack_messages(inserts))
     if touched:
         conn.executemany(_SAVE_LAST_DUE, touched.items())
