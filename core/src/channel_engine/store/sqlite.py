@@ -16,7 +16,7 @@ import functools
 import os
 import sqlite3
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -394,17 +394,17 @@ def _pack_messages(rows: list[tuple[Any, ...]]) -> tuple[str, bytes]:
 
 def _pack_due_now(rows: list[tuple[Any, ...]]) -> tuple[str, bytes]:
     """Enqueue rows as `_INSERT_MESSAGES` takes them, each due when it was accepted."""
-    return _pack_messages(
-        [(*row[:6], row[8], row[8], _accepted_line(row[8]), row[9], row[10]) for row in rows]
-    )
+    lines = _accepted_lines(row[8] for row in rows)
+    return _pack_messages([(*row[:6], row[8], row[8], lines[row[8]], row[9], row[10]) for row in rows])
 
 
 _INSERT_DUE_NOW = OneStatement(_INSERT_NEW_MESSAGES, _pack_due_now)
 
 
-def _accepted_line(now: float) -> str:
-    # Written here, by the writer: the engine's process, which answers the request, has less to do.
-    return timeline_line(now, "ACCEPTED")
+def _accepted_lines(times: Iterable[float]) -> dict[float, str]:
+    """The ACCEPTED timeline line of each time, once per time: a request's messages share theirs. Written
+    here, by the writer: the engine's process, which answers the request, has less to do."""
+    return {now: timeline_line(now, "ACCEPTED") for now in set(times)}
 
 
 def _enqueue_keyed(
@@ -492,6 +492,7 @@ def _enqueue_spaced(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> No
     last_due: dict[str, float] = dict(conn.execute(_LAST_DUE, (json_list(keys),))) if keys else {}
     touched: dict[str, float] = {}
     inserts = []
+    lines = _accepted_lines(row[8] for row in fresh)
     for mid, body, channel, destination, host, wants, key, interval, now, *keys in fresh:
         due = now
         if key is not None:
@@ -499,7 +500,7 @@ def _enqueue_spaced(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> No
             if previous is not None:
                 due = max(now, previous + interval)
             last_due[key] = touched[key] = due
-        inserts.append((mid, body, channel, destination, host, wants, due, now, _accepted_line(now), *keys))
+        inserts.append((mid, body, channel, destination, host, wants, due, now, lines[now], *keys))
     conn.execute(_INSERT_MESSAGES, _pack_messages(inserts))
     if touched:
         conn.executemany(_SAVE_LAST_DUE, touched.items())
