@@ -25,7 +25,9 @@ from channel_engine.models import OutboundMessage
 from channel_engine.store import sqlite_process
 from channel_engine.store.sqlite import _INSERT_DUE_NOW, SQLiteStore, _claim, _executemany
 from channel_engine.store.sqlite_process import FrameBuffer, ProcessWriter, _frame
-from channel_engine.store.sqlite_writer import Job, StoreClosedError, _merged
+from channel_engine.store.sqlite_retry import WriterConnection
+from channel_engine.store.sqlite_schema import WRITER_PRAGMAS, connect, create_schema
+from channel_engine.store.sqlite_writer import Committer, Job, StoreClosedError, _merged
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="pidfd and SO_PEERCRED are Linux's")
 
@@ -153,6 +155,47 @@ def test_one_statement_sent_in_two_frames_still_runs_once_for_both() -> None:
     assert first is not second
     groups = _merged([Job(first, ["a"], 1, None), Job(second, ["b"], 2, None)])
     assert [[job.rows for job in group] for group in groups] == [[["a"], ["b"]]]
+
+
+def test_the_writer_process_inserts_row_by_row_what_a_writer_thread_inserts_packed(tmp_path: Path) -> None:
+    """The writer process has the GIL to itself, so it runs the enqueue insert with `executemany`; a
+    writer thread packs the rows into one statement. Both store the same rows, and a batch of that insert
+    alone is still one transaction in the writer process (row by row, it could not run without one)."""
+    rows = [
+        (
+            f"{i:032x}",
+            b'{"n": %d}' % i,
+            "sms",
+            f"+4179000000{i}",
+            "api",
+            i % 2 == 0,
+            None,
+            0.0,
+            1e9 + i,
+            None,
+            None,
+        )
+        for i in range(3)
+    ]
+    stored, statements = [], []
+    for gil_to_itself in (False, True):
+        conn = connect(tmp_path / f"store-{gil_to_itself}.db", WRITER_PRAGMAS, WriterConnection)
+        assert isinstance(conn, WriterConnection)
+        create_schema(conn)
+        conn.gil_to_itself = gil_to_itself
+        ran: list[str] = []
+        conn.set_trace_callback(ran.append)
+        committer = Committer(conn)
+        committer.commit([Job(_INSERT_DUE_NOW, rows[:2], 1, None), Job(_INSERT_DUE_NOW, rows[1:], 2, None)])
+        conn.set_trace_callback(None)
+        statements.append(ran)
+        stored.append(conn.execute("SELECT * FROM messages ORDER BY id").fetchall())
+        conn.close()
+    packed, row_by_row = statements
+    assert [s.split()[:3] for s in packed] == [["INSERT", "OR", "IGNORE"]]  # no BEGIN: one statement
+    assert row_by_row[0] == "BEGIN IMMEDIATE" and row_by_row[-1] == "COMMIT"
+    assert sum("VALUES" in s for s in row_by_row) == 4  # the second job's first row is the first's second
+    assert stored[0] == stored[1] and len(stored[0]) == 3
 
 
 def test_frames_come_out_whole_however_the_stream_cuts_them() -> None:

@@ -69,12 +69,13 @@ _EXISTING_KEYS = (
     "SELECT idempotency_key, id FROM messages WHERE idempotency_key IN (SELECT value FROM json_each(?))"
 )
 _LAST_DUE = "SELECT key, last_due FROM speed_limits WHERE key IN (SELECT value FROM json_each(?))"
-_INSERT_MESSAGES = (
-    "INSERT INTO messages (id, body, channel, destination, host, wants_reports, due_at, created_at, "
-    "timeline, idempotency_key, retry_key, state) "
-    f"SELECT {cells(11, blobs={1})}, 'QUEUED' FROM json_each(?1)"
+_INTO_MESSAGES = (
+    "INTO messages (id, body, channel, destination, host, wants_reports, due_at, created_at, timeline, "
+    "idempotency_key, retry_key, state) "
 )
-_INSERT_NEW_MESSAGES = _INSERT_MESSAGES.replace("INSERT INTO", "INSERT OR IGNORE INTO", 1)
+# Rows packed in one parameter, or one at a time (the writer process: see `OneStatement`).
+_PACKED_MESSAGES = f"SELECT {cells(11, blobs={1})}, 'QUEUED' FROM json_each(?1)"
+_MESSAGE_ROW = f"VALUES ({', '.join('?' * 11)}, 'QUEUED')"
 _SAVE_LAST_DUE = (
     "INSERT INTO speed_limits (key, last_due) VALUES (?, ?) "
     "ON CONFLICT (key) DO UPDATE SET last_due = excluded.last_due"
@@ -392,13 +393,31 @@ def _pack_messages(rows: list[tuple[Any, ...]]) -> tuple[str, bytes]:
     return pack(rows, blobs={1})  # type: ignore[return-value]
 
 
-def _pack_due_now(rows: list[tuple[Any, ...]]) -> tuple[str, bytes]:
+def _due_now(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
     """Enqueue rows as `_INSERT_MESSAGES` takes them, each due when it was accepted."""
     lines = _accepted_lines(row[8] for row in rows)
-    return _pack_messages([(*row[:6], row[8], row[8], lines[row[8]], row[9], row[10]) for row in rows])
+    return [(*row[:6], row[8], row[8], lines[row[8]], row[9], row[10]) for row in rows]
 
 
-_INSERT_DUE_NOW = OneStatement(_INSERT_NEW_MESSAGES, _pack_due_now)
+def _pack_due_now(rows: list[tuple[Any, ...]]) -> tuple[str, bytes]:
+    return _pack_messages(_due_now(rows))
+
+
+# Messages as their columns: (id, body, channel, destination, host, wants_reports, due_at, created_at,
+# timeline, idempotency_key, retry_key).
+_INSERT_MESSAGES = OneStatement(
+    "INSERT " + _INTO_MESSAGES + _PACKED_MESSAGES,
+    _pack_messages,
+    each_sql="INSERT " + _INTO_MESSAGES + _MESSAGE_ROW,
+    each=list,
+)
+# Enqueue rows, due now; one already stored (its id) is left as it is.
+_INSERT_DUE_NOW = OneStatement(
+    "INSERT OR IGNORE " + _INTO_MESSAGES + _PACKED_MESSAGES,
+    _pack_due_now,
+    each_sql="INSERT OR IGNORE " + _INTO_MESSAGES + _MESSAGE_ROW,
+    each=_due_now,
+)
 
 
 def _accepted_lines(times: Iterable[float]) -> dict[float, str]:
@@ -501,7 +520,7 @@ def _enqueue_spaced(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> No
                 due = max(now, previous + interval)
             last_due[key] = touched[key] = due
         inserts.append((mid, body, channel, destination, host, wants, due, now, lines[now], *keys))
-    conn.execute(_INSERT_MESSAGES, _pack_messages(inserts))
+    _INSERT_MESSAGES(conn, inserts)
     if touched:
         conn.executemany(_SAVE_LAST_DUE, touched.items())
 

@@ -563,6 +563,7 @@ def _run_writer(config: str, status: BinaryIO) -> None:
         return
     try:
         conn = writer_connection(connect, setup)
+        conn.gil_to_itself = True  # type: ignore[attr-defined]  # no event loop here: see `OneStatement`
     except Exception as exc:
         status.write(pickle.dumps(_crossable(exc)))
         status.close()

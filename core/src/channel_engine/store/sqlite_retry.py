@@ -85,11 +85,13 @@ class RecentRetryKeys:
 
 
 class WriterConnection(sqlite3.Connection):
-    """The writer's connection: an ordinary one that also carries the recent retry keys (see above)."""
+    """The writer's connection: an ordinary one that also carries the recent retry keys (see above), and
+    says whether it is the writer process's (`sqlite_writer.has_gil_to_itself`)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.retry_keys = RecentRetryKeys()
+        self.gil_to_itself = False
 
 
 def recent_retry_keys(conn: sqlite3.Connection) -> RecentRetryKeys:

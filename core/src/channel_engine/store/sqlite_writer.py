@@ -42,6 +42,7 @@ __all__ = [
     "OneStatement",
     "StoreClosedError",
     "hand_back",
+    "has_gil_to_itself",
     "writer_connection",
 ]
 
@@ -76,24 +77,58 @@ class Job:
 
 class OneStatement:
     """A row function that is one SQL statement over all its rows: `params(rows)` gives its parameters.
-    Alone in a batch it runs as its own transaction (see `GroupCommitWriter._commit_at_once`)."""
+    Alone in a batch it runs as its own transaction (see `GroupCommitWriter._commit_at_once`).
 
-    __slots__ = ("params", "sql")
+    With `each_sql` and `each(rows)` (the rows as that statement's parameters, one tuple per row), a
+    writer that has the GIL to itself (see `has_gil_to_itself`) runs `each_sql` over them with
+    `executemany` instead, inside its transaction."""
 
-    def __init__(self, sql: str, params: Callable[[list[Any]], Sequence[Any]]) -> None:
+    __slots__ = ("each", "each_sql", "params", "sql")
+
+    def __init__(
+        self,
+        sql: str,
+        params: Callable[[list[Any]], Sequence[Any]],
+        *,
+        each_sql: str | None = None,
+        each: Callable[[list[Any]], list[tuple[Any, ...]]] | None = None,
+    ) -> None:
         self.sql = sql
         self.params = params
+        self.each_sql = each_sql
+        self.each = each
 
     def __call__(self, conn: sqlite3.Connection, rows: list[Any]) -> None:
-        conn.execute(self.sql, self.params(rows))
+        if self.row_by_row(conn):
+            conn.executemany(self.each_sql, self.each(rows))  # type: ignore[arg-type,misc]
+        else:
+            conn.execute(self.sql, self.params(rows))
+
+    def row_by_row(self, conn: sqlite3.Connection) -> bool:
+        """Whether it runs with `executemany` on `conn` (and so needs a transaction around it)."""
+        return self.each is not None and has_gil_to_itself(conn)
 
     # Equal by what it runs: the writer process unpickles a new one from every frame, and the jobs of
     # different frames must still join one statement (`_merged` groups by function).
+    def _key(self) -> tuple[Any, ...]:
+        return (self.sql, self.params, self.each_sql, self.each)
+
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, OneStatement) and (self.sql, self.params) == (other.sql, other.params)
+        return isinstance(other, OneStatement) and self._key() == other._key()
 
     def __hash__(self) -> int:
-        return hash((self.sql, self.params))
+        return hash(self._key())
+
+
+def has_gil_to_itself(conn: sqlite3.Connection) -> bool:
+    """Whether `conn` is the writer process's, which no event loop shares the GIL with.
+
+    A writer thread must hand its rows to SQLite packed in one parameter (see `sqlite_bulk`): every
+    statement step lets go of the GIL and waits for the event loop to give it back. The writer process
+    waits for nobody, and there `executemany` over plain rows costs SQLite less than reading them back out
+    of JSON: an enqueued message took 77,000 instructions against 124,000 packed (callgrind, 14 to a
+    commit)."""
+    return getattr(conn, "gil_to_itself", False)
 
 
 class _Together:
@@ -262,14 +297,15 @@ class Committer:
         return list(settled.values())
 
     def _commit_at_once(self, groups: list[list[Job]]) -> list[JobOutcome]:
-        """The groups in one transaction without savepoints; a lone `OneStatement` group runs as its own
-        transaction, without BEGIN and COMMIT, so it hands the GIL over once. When a write raises, all of
-        it rolls back and each caller's write runs again in a savepoint of its own, so a failure is only
-        that caller's. When the transaction cannot begin (another process held the write lock for all of
-        `BUSY_WAIT`), every write fails at once: beginning again would only wait as long again."""
+        """The groups in one transaction without savepoints; a lone `OneStatement` group with its rows
+        packed runs as its own transaction, without BEGIN and COMMIT, so it hands the GIL over once. When a
+        write raises, all of it rolls back and each caller's write runs again in a savepoint of its own, so
+        a failure is only that caller's. When the transaction cannot begin (another process held the write
+        lock for all of `BUSY_WAIT`), every write fails at once: beginning again would only wait as long
+        again."""
         conn = self.conn
         fn = groups[0][0].fn
-        lone = len(groups) == 1 and isinstance(fn, OneStatement)
+        lone = len(groups) == 1 and isinstance(fn, OneStatement) and not fn.row_by_row(conn)
         if not lone:
             try:
                 execute_when_unlocked(conn, "BEGIN IMMEDIATE", BUSY_WAIT)
