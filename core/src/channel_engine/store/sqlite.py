@@ -69,13 +69,10 @@ _EXISTING_KEYS = (
     "SELECT idempotency_key, id FROM messages WHERE idempotency_key IN (SELECT value FROM json_each(?))"
 )
 _LAST_DUE = "SELECT key, last_due FROM speed_limits WHERE key IN (SELECT value FROM json_each(?))"
-_INTO_MESSAGES = (
-    "INTO messages (id, body, channel, destination, host, wants_reports, due_at, created_at, timeline, "
-    "idempotency_key, retry_key, state) "
+_MESSAGE_COLUMNS = (
+    "id, body, channel, destination, host, wants_reports, due_at, created_at, timeline, idempotency_key, "
+    "retry_key, state"
 )
-# Rows packed in one parameter, or one at a time (the writer process: see `OneStatement`).
-_PACKED_MESSAGES = f"SELECT {cells(11, blobs={1})}, 'QUEUED' FROM json_each(?1)"
-_MESSAGE_ROW = f"VALUES ({', '.join('?' * 11)}, 'QUEUED')"
 _SAVE_LAST_DUE = (
     "INSERT INTO speed_limits (key, last_due) VALUES (?, ?) "
     "ON CONFLICT (key) DO UPDATE SET last_due = excluded.last_due"
@@ -403,21 +400,26 @@ def _pack_due_now(rows: list[tuple[Any, ...]]) -> tuple[str, bytes]:
     return _pack_messages(_due_now(rows))
 
 
-# Messages as their columns: (id, body, channel, destination, host, wants_reports, due_at, created_at,
-# timeline, idempotency_key, retry_key).
-_INSERT_MESSAGES = OneStatement(
-    "INSERT " + _INTO_MESSAGES + _PACKED_MESSAGES,
-    _pack_messages,
-    each_sql="INSERT " + _INTO_MESSAGES + _MESSAGE_ROW,
-    each=list,
-)
+def _messages_insert(
+    verb: str,
+    params: Callable[[list[Any]], Sequence[Any]],
+    each: Callable[[list[Any]], list[tuple[Any, ...]]],
+) -> OneStatement:
+    """`verb` (INSERT, or INSERT OR IGNORE) of messages, QUEUED, given as their columns (id, body, channel,
+    destination, host, wants_reports, due_at, created_at, timeline, idempotency_key, retry_key): packed in
+    one parameter, or one row at a time in the writer process (see `OneStatement`)."""
+    into = f"{verb} INTO messages ({_MESSAGE_COLUMNS}) "
+    return OneStatement(
+        into + f"SELECT {cells(11, blobs={1})}, 'QUEUED' FROM json_each(?1)",
+        params,
+        each_sql=into + f"VALUES ({', '.join('?' * 11)}, 'QUEUED')",
+        each=each,
+    )
+
+
+_INSERT_MESSAGES = _messages_insert("INSERT", _pack_messages, list)
 # Enqueue rows, due now; one already stored (its id) is left as it is.
-_INSERT_DUE_NOW = OneStatement(
-    "INSERT OR IGNORE " + _INTO_MESSAGES + _PACKED_MESSAGES,
-    _pack_due_now,
-    each_sql="INSERT OR IGNORE " + _INTO_MESSAGES + _MESSAGE_ROW,
-    each=_due_now,
-)
+_INSERT_DUE_NOW = _messages_insert("INSERT OR IGNORE", _pack_due_now, _due_now)
 
 
 def _accepted_lines(times: Iterable[float]) -> dict[float, str]:
