@@ -1,4 +1,5 @@
-"""SFMC execute: the instructions the serving process runs per request, against the bare endpoint's.
+"""SFMC execute: the instructions the serving process runs per request, and how often it misses the
+processor's L2 cache, against the bare endpoint's.
 
     python3 dev.py bench --instructions [--quick]
 
@@ -15,6 +16,11 @@ What the count leaves out, both ways: valgrind runs OpenSSL without the processo
 HMAC of each JWT counts tens of thousands more instructions than the processor runs (the engine's figure is
 the higher for it); and an instruction is not a unit of time: after the engine's process sleeps through a
 commit it runs slower for a while, which the count cannot see and the throughput figures do.
+
+Callgrind also simulates the caches, here with this machine's L1 and L2 (read from sysfs; its L2 stands in
+for callgrind's last level), and counts the misses of the L2: each one waits for the shared L3, or for
+memory when other tenants of the machine have taken the L3, so they are the part of a request's time that
+depends on its neighbours. The simulation sees this process alone, not the writer or the client.
 """
 
 from __future__ import annotations
@@ -34,12 +40,18 @@ from run import PYTHON, ROOT, Proc
 from sfmc_execute import GOAL_RATIO, MID, SfmcEngine, Signed, burst, run_async, write_rows
 
 ROW_PREFIX = "| instructions per request"
+MISSES_PREFIX = "| L2 cache misses per request"
+SYSFS_CACHES = Path("/sys/devices/system/cpu/cpu0/cache")
+FALLBACK_L2 = "--LL=1048576,16,64"  # 1 MiB, 16-way, 64-byte lines: the L2 of recent x86 cores
 CONNECTIONS = 16
 PATIENCE = 600.0  # seconds for a server under valgrind to start and answer (imports run 50 times slower)
 
 
-def counted(proc: Proc, path: str, bodies: list[bytes], warm: int, *, engine: bool, out: Path) -> float:
-    """Instructions per request of `proc`'s process for the bodies after the first `warm`."""
+def counted(
+    proc: Proc, path: str, bodies: list[bytes], warm: int, *, engine: bool, out: Path
+) -> dict[str, float]:
+    """Callgrind's events (Ir, the instructions; ILmr, DLmr, DLmw, the last level's misses) per request of
+    `proc`'s process for the bodies after the first `warm`."""
     pid = str(proc.proc.pid)
     run_async(burst(proc.url, path, bodies[:warm], CONNECTIONS, engine=engine))
     callgrind_control("-i", "on", pid)
@@ -49,10 +61,13 @@ def counted(proc: Proc, path: str, bodies: list[bytes], warm: int, *, engine: bo
     dumps = sorted(out.parent.glob(out.name + ".*"))
     if not dumps:
         raise RuntimeError(f"callgrind wrote no dump for {path}")
-    found = re.search(r"^totals: (\d+)", dumps[-1].read_text(errors="replace"), re.MULTILINE)
-    if found is None:
-        raise RuntimeError(f"callgrind's dump {dumps[-1]} has no totals line")
-    return int(found.group(1)) / (len(bodies) - warm)
+    text = dumps[-1].read_text(errors="replace")
+    events = re.search(r"^events: (.+)$", text, re.MULTILINE)
+    totals = re.search(r"^totals: (.+)$", text, re.MULTILINE)
+    if events is None or totals is None:
+        raise RuntimeError(f"callgrind's dump {dumps[-1]} has no events or totals line")
+    counts = dict(zip(events.group(1).split(), map(int, totals.group(1).split()), strict=False))
+    return {name: count / (len(bodies) - warm) for name, count in counts.items()}
 
 
 def callgrind_control(*args: str) -> None:
@@ -60,10 +75,42 @@ def callgrind_control(*args: str) -> None:
 
 
 def under_callgrind(out: Path) -> tuple[str, ...]:
-    return ("valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}")
+    return (
+        "valgrind",
+        "--tool=callgrind",
+        "--instr-atstart=no",
+        f"--callgrind-out-file={out}",
+        "--cache-sim=yes",
+        *cache_geometry(),
+    )
 
 
-def measure(requests: int, warm: int) -> dict[str, float]:
+def cache_geometry() -> tuple[str, ...]:
+    """Callgrind's --I1, --D1 and --LL (size, ways, line) for this machine's L1 caches and its L2."""
+    options = {}
+    for index in sorted(SYSFS_CACHES.glob("index*")):
+        try:
+            level, kind, size, ways, line = (
+                (index / name).read_text().strip()
+                for name in ("level", "type", "size", "ways_of_associativity", "coherency_line_size")
+            )
+        except OSError:
+            continue
+        option = {("1", "Data"): "--D1", ("1", "Instruction"): "--I1", ("2", "Unified"): "--LL"}.get(
+            (level, kind)
+        )
+        if not option or not size.endswith("K"):
+            continue
+        total = int(size[:-1]) * 1024
+        sets = total // (int(ways) * int(line))
+        if sets & (sets - 1) == 0:  # callgrind simulates only a power of two of sets
+            options[option] = f"{option}={total},{ways},{line}"
+    if "--LL" not in options:  # without sysfs, callgrind's own guess would be the L3
+        return (FALLBACK_L2,)
+    return tuple(options.values())
+
+
+def measure(requests: int, warm: int) -> dict[str, dict[str, float]]:
     signed = Signed(2 * (warm + requests))
     results = {}
     with tempfile.TemporaryDirectory() as scratch:
@@ -95,8 +142,19 @@ def measure(requests: int, warm: int) -> dict[str, float]:
     return results
 
 
-def report(results: dict[str, float], requests: int) -> list[str]:
-    engine, bare = results["engine"], results["bare"]
+def l2_misses(events: dict[str, float]) -> float:
+    return events.get("ILmr", 0.0) + events.get("DLmr", 0.0) + events.get("DLmw", 0.0)
+
+
+def report(results: dict[str, dict[str, float]], requests: int) -> list[str]:
+    engine, bare = results["engine"]["Ir"], results["bare"]["Ir"]
+    engine_misses, bare_misses = l2_misses(results["engine"]), l2_misses(results["bare"])
+    l2 = next((o for o in cache_geometry() if o.startswith("--LL=")), FALLBACK_L2)
+    size, ways, _ = l2.removeprefix("--LL=").split(",")
+    print(
+        f"L2 misses per request on the serving side ({int(size) // 1024} KiB, {ways}-way): engine "
+        f"{engine_misses:,.1f}  bare {bare_misses:,.1f}"
+    )
     print(
         f"instructions per request on the serving side: engine {engine:,.0f}  bare {bare:,.0f}  "
         f"bare/engine {bare / engine:.2f} (the throughput goal is >= {GOAL_RATIO:.2f} in requests per second)"
@@ -105,7 +163,10 @@ def report(results: dict[str, float], requests: int) -> list[str]:
         f"{ROW_PREFIX} on the serving side (callgrind), sfmc execute, JWT-signed, 1 SMS per request, intake "
         f"process alone, {requests:,} requests over {CONNECTIONS} connections (fewer is better; the ratio is "
         f"bare over engine) | {engine:,.0f} | {bare:,.0f} | {bare / engine:.2f} | none (the goal is "
-        f"≥ {GOAL_RATIO:.2f} in req/s) |"
+        f"≥ {GOAL_RATIO:.2f} in req/s) |",
+        f"{MISSES_PREFIX} on the serving side (callgrind's simulation of this machine's L2, "
+        f"{int(size) // 1024} KiB {ways}-way, instructions and data), the same requests (fewer is better) | "
+        f"{engine_misses:,.1f} | {bare_misses:,.1f} | n/a | none |",
     ]
 
 
@@ -122,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     except httpx.HTTPError as exc:
         print(f"a server under callgrind stopped answering: {exc}")
         return 1
-    write_rows(report(results, requests), prefix=ROW_PREFIX)
+    write_rows(report(results, requests), prefix=(ROW_PREFIX, MISSES_PREFIX))
     return 0
 
 

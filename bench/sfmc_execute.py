@@ -638,9 +638,11 @@ def report(r: dict) -> list[str]:
     return rows
 
 
-def write_rows(rows: list[str], path: Path = ROOT / "bench" / "results.md", prefix: str = ROW_PREFIX) -> None:
-    """Replace one benchmark's rows (those starting with `prefix`) in the results table, or add them,
-    leaving the other rows alone."""
+def write_rows(
+    rows: list[str], path: Path = ROOT / "bench" / "results.md", prefix: str | tuple[str, ...] = ROW_PREFIX
+) -> None:
+    """Replace one benchmark's rows (those starting with `prefix`, or with any of several) in the results
+    table, or add them, leaving the other rows alone."""
     lines = path.read_text().splitlines() if path.exists() else []
     if not lines:
         lines = [
