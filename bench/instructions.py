@@ -26,6 +26,7 @@ depends on its neighbours. The simulation sees this process alone, not the write
 from __future__ import annotations
 
 import argparse
+import functools
 import re
 import shutil
 import subprocess
@@ -85,8 +86,10 @@ def under_callgrind(out: Path) -> tuple[str, ...]:
     )
 
 
+@functools.cache  # read once: both servers run under it, and the report names the L2 it simulated
 def cache_geometry() -> tuple[str, ...]:
-    """Callgrind's --I1, --D1 and --LL (size, ways, line) for this machine's L1 caches and its L2."""
+    """Callgrind's --I1, --D1 and --LL (size, ways, line) for this machine's L1 caches and its L2 (always
+    an --LL: the fallback L2 when sysfs has none)."""
     options = {}
     for index in sorted(SYSFS_CACHES.glob("index*")):
         try:
@@ -149,7 +152,7 @@ def l2_misses(events: dict[str, float]) -> float:
 def report(results: dict[str, dict[str, float]], requests: int) -> list[str]:
     engine, bare = results["engine"]["Ir"], results["bare"]["Ir"]
     engine_misses, bare_misses = l2_misses(results["engine"]), l2_misses(results["bare"])
-    l2 = next((o for o in cache_geometry() if o.startswith("--LL=")), FALLBACK_L2)
+    l2 = next(o for o in cache_geometry() if o.startswith("--LL="))
     size, ways, _ = l2.removeprefix("--LL=").split(",")
     print(
         f"L2 misses per request on the serving side ({int(size) // 1024} KiB, {ways}-way): engine "
