@@ -100,6 +100,17 @@ class Proc:
             self.proc.kill()
 
 
+# The bare endpoints that take turns with an engine: the baseline, on uvicorn's own HTTP protocol, and the
+# same endpoint on the engine's protocol (one send per answer), to show what the engine's work costs beside
+# a bare endpoint that has the same protocol.
+BARE_PROTOCOLS = {"bare": "uvicorn", "bare_engine_protocol": "engine"}
+
+
+def bare_endpoint(protocol: str = "uvicorn") -> Proc:
+    """bench/bare_app.py on uvicorn's own HTTP protocol, or on the engine's ("engine")."""
+    return Proc([PYTHON, str(ROOT / "bench" / "bare_app.py"), "--protocol", protocol])
+
+
 def engine(
     data_dir: str, roles: str | None = None, *, workers: int = 1, store_url: str | None = None
 ) -> Proc:
@@ -119,7 +130,7 @@ async def intake(batch: int, connections: int, total_messages: int) -> dict:
     body = json.dumps({"messages": [message(i) for i in range(batch)]}).encode()
     requests = max(connections, total_messages // batch)
     out = {}
-    bare = Proc([PYTHON, str(ROOT / "bench" / "bare_app.py")])
+    bare = bare_endpoint()
     try:
         bare.ready()
         await run_load(
@@ -250,20 +261,19 @@ def intake_ceiling(
     """Single-message intake at its ceiling: for each server, the connection count with the highest median
     rate over the rounds.
 
-    Both servers run side by side for the whole measurement, are warmed up first (the engine until its
-    memory stops growing: warm_until_steady), and take turns in short bursts of `total` requests (which
-    goes first alternates by round), so both meet the same moments of a noisy machine: its slow and fast
-    phases last seconds. A fresh engine for each sample measured its first
-    second of life (the writer process starting, the log file growing from nothing) and met other moments
-    than the bare endpoint a few seconds before. The median, not the best single sample: one quiet second
-    can lift either server's best by a third. With few connections the engine is bound by latency, not by
+    The servers (the engine and the bare endpoints of BARE_PROTOCOLS) run side by side for the whole
+    measurement, are warmed up first (the engine until its memory stops growing: warm_until_steady), and
+    take turns in short bursts of `total` requests (which goes first alternates by round), so all meet the
+    same moments of a noisy machine: its slow and fast phases last seconds. The goal's ratio is over the
+    bare endpoint on uvicorn's own protocol. A fresh engine for each sample measured its first second of
+    life (the writer process starting, the log file growing from nothing) and met other moments than the
+    bare endpoint a few seconds before. The median, not the best single sample: one quiet second can lift
+    either server's best by a third. With few connections the engine is bound by latency, not by
     work: every answer waits for its commit's fsync."""
     body = json.dumps(message(0)).encode()
     with tempfile.TemporaryDirectory() as data:
-        servers = {
-            "bare": Proc([PYTHON, str(ROOT / "bench" / "bare_app.py")]),
-            "engine": engine(data, "intake"),
-        }
+        servers = {name: bare_endpoint(protocol) for name, protocol in BARE_PROTOCOLS.items()}
+        servers["engine"] = engine(data, "intake")
         try:
             requests = {}
             for name, server in servers.items():
@@ -289,7 +299,7 @@ def intake_ceiling(
                 return result.per_second
 
             rates = in_turns(
-                burst, ("bare", "engine"), connections, rounds, say=lambda line: print("intake " + line)
+                burst, tuple(servers), connections, rounds, say=lambda line: print("intake " + line)
             )
         finally:
             for server in servers.values():
@@ -306,7 +316,9 @@ def intake_ceiling(
     print(
         f"intake ceiling (medians): bare {out['bare'][1]:,.0f}  engine {out['engine'][1]:,.0f}  "
         f"ratio {out['ratio']:.2f}; best single samples: bare {best['bare']:,.0f}  engine "
-        f"{best['engine']:,.0f}  ratio {out['best_sample_ratio']:.2f}"
+        f"{best['engine']:,.0f}  ratio {out['best_sample_ratio']:.2f}; the bare endpoint on the engine's "
+        f"protocol {out['bare_engine_protocol'][1]:,.0f} (engine over it "
+        f"{out['engine'][1] / out['bare_engine_protocol'][1]:.2f})"
     )
     return out
 
@@ -383,6 +395,15 @@ def write_results(ceiling: dict, rows: list, e2e: dict) -> None:
         f"| intake, 1 message per request, {few} connections (median; bound by each commit's fsync) "
         f"| {engine_few:,.0f} req/s | {bare_few:,.0f} req/s | {engine_few / bare_few:.2f} | none |",
     ]
+    if "bare_engine_protocol" in ceiling:
+        same_at, same = ceiling["bare_engine_protocol"]
+        lines.append(
+            f"| intake, 1 message per request, the same ceiling against a bare endpoint on the engine's own "
+            f"HTTP protocol (one send per answer) in the same turns "
+            f"| {engine:,.0f} req/s ({engine_at} connections) "
+            f"| {same:,.0f} req/s ({same_at} connections) | {engine / same:.2f} "
+            f"| none (the goal's baseline is the bare endpoint on uvicorn's own protocol) |"
+        )
     for batch, connections, r in rows:
         lines.append(
             f"| intake, {batch} messages per request, {connections} connections "

@@ -25,10 +25,13 @@ SMS, a distinct contact key and activityInstanceId, and is signed (HS256) before
    report rows (dispatch,delivery). Both share this machine's two cores with the client.
 4. First of all, the ceiling of that intake process alone, with nothing sending (the execute path's own
    cost), measured as bench/run.py measures `POST /v1/messages`: it and bench/bare_app.py (the same signed
-   bodies, the same uvicorn settings) run side by side, warmed up (the engine until its memory stops
-   growing: run.warm_until_steady), and take turns in bursts of `size` requests at 16, 64 and 128
-   connections over `rounds` rounds; each server's ceiling is its best median.
-   The bare one is the ceiling every engine figure is compared with. The engines of 1-3 have a backlog
+   bodies, the engine's uvicorn settings on uvicorn's own HTTP protocol) run side by side, warmed up (the
+   engine until its memory stops growing: run.warm_until_steady), and take turns in bursts of `size`
+   requests at 16, 64 and 128 connections over `rounds` rounds; each server's ceiling is its best median.
+   The bare one is the ceiling every engine figure is compared with. A second bare endpoint, on the
+   engine's own HTTP protocol (one send per response), takes the same turns: the intake process's rate
+   over its ceiling is printed and tabled too, as what the engine's work costs beside a bare endpoint
+   given the same protocol, with no goal. The engines of 1-3 have a backlog
    to send once the load stops, which would take the machine from the bare endpoint's turns: they are
    measured each on its own, fresh.
 
@@ -57,7 +60,17 @@ import jwt
 import msgspec
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import PYTHON, ROOT, Proc, in_turns, message_states, spoken, warm_until_steady
+from run import (
+    BARE_PROTOCOLS,
+    PYTHON,
+    ROOT,
+    Proc,
+    bare_endpoint,
+    in_turns,
+    message_states,
+    spoken,
+    warm_until_steady,
+)
 
 MID = "100000001"
 SIGNING_SECRET = "bench-jb-signing-secret-0123456789abcdef"
@@ -468,13 +481,14 @@ async def latency(url: str, path: str, bodies: list[bytes], *, engine: bool) -> 
 
 
 def ceilings_in_turns(
-    bare_url: str, eng: Proc, signed: Signed, *, rounds: int, size: int
-) -> tuple[dict[int, float], dict[int, float]]:
-    """The bare endpoint and an engine that sends nothing, side by side and warm (the engine until its memory
-    stops growing, run.warm_until_steady), taking turns in bursts of `size` requests (run.in_turns): each
-    one's median rate per connection count. The engine gets bodies it has not seen; the bare endpoint reads
-    any."""
-    servers = {"bare": (bare_url, "/v1/messages"), "engine": (eng.url, f"/sfmc/{MID}/message/execute")}
+    bares: dict[str, str], eng: Proc, signed: Signed, *, rounds: int, size: int
+) -> dict[str, dict[int, float]]:
+    """The bare endpoints (name: URL) and an engine that sends nothing, side by side and warm (the engine
+    until its memory stops growing, run.warm_until_steady), taking turns in bursts of `size` requests
+    (run.in_turns): each one's median rate per connection count, by name ("engine" for the engine). The
+    engine gets bodies it has not seen; the bare endpoints read any."""
+    servers = {name: (url, "/v1/messages") for name, url in bares.items()}
+    servers["engine"] = (eng.url, f"/sfmc/{MID}/message/execute")
     warm = signed.take(2000)
     for name, (url, path) in servers.items():
         run_async(burst(url, path, warm, max(TURN_CONNECTIONS), engine=name == "engine"))
@@ -494,8 +508,7 @@ def ceilings_in_turns(
         return run_async(burst(url, path, signed.take(size) if engine else seen, connections, engine=engine))
 
     rates = in_turns(one, tuple(servers), TURN_CONNECTIONS, rounds, say=say)
-    bare, engine = ({c: statistics.median(xs) for c, xs in rates[name].items()} for name in servers)
-    return bare, engine
+    return {name: {c: statistics.median(xs) for c, xs in rates[name].items()} for name in servers}
 
 
 def run_async(coro: object) -> object:
@@ -518,20 +531,22 @@ def measure(quick: bool) -> dict:
     execute_path = f"/sfmc/{MID}/message/execute"
     out: dict = {"latency_seconds": latency_seconds, "rounds": rounds, **{d.name: {} for d in DEPLOYMENTS}}
 
-    bare = Proc([PYTHON, str(ROOT / "bench" / "bare_app.py")])
+    bares = {name: bare_endpoint(protocol) for name, protocol in BARE_PROTOCOLS.items()}
+    bare = bares["bare"]
     fake = Proc([PYTHON, str(Path(__file__).resolve()), "--fake-sfmc"])
     try:
-        bare.ready()
-        fake.ready()
+        for proc in (*bares.values(), fake):
+            proc.ready()
         for deployment in (d for d in DEPLOYMENTS if d.in_turns):
-            say(f"bare starlette and the {deployment.described}, taking turns")
+            say(f"the bare starlette endpoints and the {deployment.described}, taking turns")
             eng = SfmcEngine(fake.url, deployment.roles)
             try:
-                out["bare"], out[deployment.name] = ceilings_in_turns(
-                    bare.url, eng.proc, signed, rounds=rounds, size=size
-                )
+                urls = {name: proc.url for name, proc in bares.items()}
+                rates = ceilings_in_turns(urls, eng.proc, signed, rounds=rounds, size=size)
             finally:
                 eng.stop()
+            out[deployment.name] = rates.pop("engine")
+            out.update(rates)
         say("bare starlette: latency")
         out["bare_latency"] = run_async(latency(bare.url, "/v1/messages", latency_set, engine=False))
         for deployment in (d for d in DEPLOYMENTS if not d.in_turns):
@@ -555,7 +570,8 @@ def measure(quick: bool) -> dict:
                     eng.stop()
     finally:
         fake.stop()
-        bare.stop()
+        for proc in bares.values():
+            proc.stop()
     return out
 
 
@@ -610,6 +626,8 @@ def report(r: dict) -> list[str]:
                 f"| {engine:,.0f} req/s | {bare:,.0f} req/s (ceiling, {bare_at} connections) "
                 f"| {engine / bare:.2f} | ≥ {GOAL_RATIO:.2f} |"
             )
+        if deployment.in_turns and "bare_engine_protocol" in r:
+            rows.append(same_protocol_row(measured[0][1], r["bare_engine_protocol"]))
     b = r["bare_latency"]
     for deployment in (d for d in DEPLOYMENTS if d.latency):
         run = r[f"{deployment.name}_latency"]
@@ -636,6 +654,23 @@ def report(r: dict) -> list[str]:
             f"| n/a | p99 < {GOAL_P99_MS:.0f} ms |"
         )
     return rows
+
+
+def same_protocol_row(engine: float, bare_rates: dict[int, float]) -> str:
+    """The intake process alone against the bare endpoint on the engine's own HTTP protocol: what the
+    engine's work costs when the bare endpoint sends each answer in one go too."""
+    at, bare = max(bare_rates.items(), key=lambda item: item[1])
+    print(
+        f"sfmc execute, intake process alone, against the bare endpoint on the engine's HTTP protocol: "
+        f"engine {engine:>7,.0f} req/s  that bare ceiling {bare:>9,.0f} req/s ({at} connections)  "
+        f"ratio {engine / bare:.2f}"
+    )
+    return (
+        f"{ROW_PREFIX}, JWT-signed, 1 SMS per request, the same intake process alone, against a bare "
+        f"endpoint on the engine's own HTTP protocol (one send per answer) in the same turns "
+        f"| {engine:,.0f} req/s | {bare:,.0f} req/s (ceiling, {at} connections) | {engine / bare:.2f} "
+        f"| none (the goal's baseline is the bare endpoint on uvicorn's own protocol) |"
+    )
 
 
 def write_rows(
