@@ -37,8 +37,8 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import PYTHON, ROOT, Proc
-from sfmc_execute import GOAL_RATIO, MID, SfmcEngine, Signed, burst, run_async, write_rows
+from run import PYTHON, ROOT, Proc, write_rows
+from sfmc_execute import GOAL_RATIO, MID, SfmcEngine, Signed, burst, run_async
 
 ROW_PREFIX = "| instructions per request"
 MISSES_PREFIX = "| L2 cache misses per request"

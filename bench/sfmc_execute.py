@@ -63,13 +63,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from run import (
     BARE_PROTOCOLS,
     PYTHON,
-    ROOT,
     Proc,
     bare_endpoint,
     in_turns,
     message_states,
     spoken,
     warm_until_steady,
+    write_rows,
 )
 
 MID = "100000001"
@@ -673,21 +673,6 @@ def same_protocol_row(engine: float, bare_rates: dict[int, float]) -> str:
     )
 
 
-def write_rows(
-    rows: list[str], path: Path = ROOT / "bench" / "results.md", prefix: str | tuple[str, ...] = ROW_PREFIX
-) -> None:
-    """Replace one benchmark's rows (those starting with `prefix`, or with any of several) in the results
-    table, or add them, leaving the other rows alone."""
-    lines = path.read_text().splitlines() if path.exists() else []
-    if not lines:
-        lines = [
-            "| benchmark | Channel Engine | bare starlette, same run | ratio | goal |",
-            "|---|---|---|---|---|",
-        ]
-    kept = [line for line in lines if not line.startswith(prefix)]
-    path.write_text("\n".join([*kept, *rows]) + "\n")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="a few seconds per figure, for a smoke test")
@@ -696,7 +681,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.fake_sfmc:
         serve_fake_sfmc()
         return 0
-    write_rows(report(measure(args.quick)))
+    write_rows(report(measure(args.quick)), prefix=ROW_PREFIX)
     return 0
 
 
