@@ -89,7 +89,7 @@ def under_callgrind(out: Path) -> tuple[str, ...]:
 @functools.cache  # read once: both servers run under it, and the report names the L2 it simulated
 def cache_geometry() -> tuple[str, ...]:
     """Callgrind's --I1, --D1 and --LL (size, ways, line) for this machine's L1 caches and its L2 (always
-    an --LL: the fallback L2 when sysfs has none)."""
+    an --LL: the fallback L2 when sysfs has none, beside whatever L1 sizes it did give)."""
     options = {}
     for index in sorted(SYSFS_CACHES.glob("index*")):
         try:
@@ -109,7 +109,7 @@ def cache_geometry() -> tuple[str, ...]:
         if sets & (sets - 1) == 0:  # callgrind simulates only a power of two of sets
             options[option] = f"{option}={total},{ways},{line}"
     if "--LL" not in options:  # without sysfs, callgrind's own guess would be the L3
-        return (FALLBACK_L2,)
+        options["--LL"] = FALLBACK_L2
     return tuple(options.values())
 
 
