@@ -15,6 +15,8 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from channel_engine import server
 
 pytestmark = pytest.mark.asyncio
+LARGE_CHUNK = 16 * 1024
+LARGE_CHUNKS = 64
 
 
 class _Recording:
@@ -54,7 +56,20 @@ def app(release: asyncio.Event | None = None) -> Starlette:
 
         return StreamingResponse(chunks(), media_type="text/plain")
 
-    return Starlette(routes=[Route("/small", small, methods=["GET", "POST"]), Route("/stream", stream)])
+    async def large(request: Request) -> Response:
+        async def chunks():  # type: ignore[no-untyped-def]
+            for i in range(LARGE_CHUNKS):  # never waits: only the transport's flow control can pace it
+                yield bytes([65 + i % 26]) * LARGE_CHUNK
+
+        return StreamingResponse(chunks(), media_type="application/octet-stream")
+
+    return Starlette(
+        routes=[
+            Route("/small", small, methods=["GET", "POST"]),
+            Route("/stream", stream),
+            Route("/large", large),
+        ]
+    )
 
 
 async def test_a_small_response_leaves_in_one_send_where_uvicorns_own_protocol_makes_two() -> None:
@@ -110,3 +125,15 @@ async def test_pipelined_requests_are_answered_in_order_and_closing_sends_what_w
     bodies = [b'"body":"one"', b'"body":"two"', b'"body":"three"']
     assert [received.find(b) for b in bodies] == sorted(received.find(b) for b in bodies)
     assert received.endswith(b'"body":"three"}')
+
+
+async def test_a_large_streamed_answer_is_not_held_whole_but_sent_as_it_grows() -> None:
+    sent: list[bytes] = []
+    serving = server.serving(app(), http=recording(server.HttpProtocol, sent))
+    async with serving as url, httpx.AsyncClient(base_url=url) as client:
+        answer = await client.get("/large")
+    assert answer.content == b"".join(bytes([65 + i % 26]) * LARGE_CHUNK for i in range(LARGE_CHUNKS))
+    assert b"".join(sent).endswith(b"0\r\n\r\n")
+    # Held up to HOLD_MOST at a time, so the transport's flow control sees the body as it is made.
+    assert len(sent) >= LARGE_CHUNK * LARGE_CHUNKS // server.HOLD_MOST
+    assert max(len(data) for data in sent) < server.HOLD_MOST + LARGE_CHUNK + 64

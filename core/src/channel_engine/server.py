@@ -12,6 +12,10 @@ from typing import Any
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+# Bytes held at most: a larger body goes to the socket at once, where the transport's flow control sees it
+# (a streamed answer waits for the client instead of piling up in memory).
+HOLD_MOST = 64 * 1024
+
 
 class CoalescingTransport:
     """A connection's transport that sends what is written during one turn of the event loop in one go.
@@ -19,21 +23,30 @@ class CoalescingTransport:
     Uvicorn writes a response's head and its body separately: two system calls and two TCP segments for
     every small answer, and on loopback each send also runs the receiving side's network stack. Holding
     the writes until the turn ends sends head and body together; order is kept, and nothing waits longer
-    than the rest of the current turn. Everything but writing and closing is the real transport's."""
+    than the rest of the current turn, nor more than HOLD_MOST bytes. Everything but writing and closing
+    is the real transport's."""
 
-    __slots__ = ("_held", "_loop", "_transport")
+    __slots__ = ("_held", "_held_bytes", "_loop", "_transport")
 
     def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
         self._transport = transport
         self._loop = loop
         self._held: list[bytes] | None = None
+        self._held_bytes = 0
 
     def write(self, data: bytes) -> None:
         if self._held is None:
+            if len(data) >= HOLD_MOST:
+                self._transport.write(data)
+                return
             self._held = [data]
+            self._held_bytes = len(data)
             self._loop.call_soon(self._flush)
         else:
             self._held.append(data)
+            self._held_bytes += len(data)
+            if self._held_bytes >= HOLD_MOST:
+                self._flush()
 
     def _flush(self) -> None:
         held, self._held = self._held, None
