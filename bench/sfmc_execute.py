@@ -626,7 +626,7 @@ def report(r: dict) -> list[str]:
                 f"| {engine:,.0f} req/s | {bare:,.0f} req/s (ceiling, {bare_at} connections) "
                 f"| {engine / bare:.2f} | ≥ {GOAL_RATIO:.2f} |"
             )
-        if deployment.in_turns and "bare_engine_protocol" in r:
+        if deployment.in_turns:  # the same turns also measured the bare endpoint on the engine's protocol
             rows.append(same_protocol_row(measured[0][1], r["bare_engine_protocol"]))
     b = r["bare_latency"]
     for deployment in (d for d in DEPLOYMENTS if d.latency):
