@@ -62,6 +62,8 @@ class Proc:
                 self.url = found.group(1)
                 break
         if not self.url:
+            self.proc.kill()  # it said nothing like a URL before it closed its stderr, or it hangs
+            self.proc.wait()
             raise RuntimeError(f"{args} did not start")
         # Keep reading what it says, so a full pipe never blocks it in a long run; the last lines explain a
         # failure.
@@ -91,6 +93,12 @@ class Proc:
             except (OSError, IndexError, ValueError):  # it ended meanwhile
                 continue
         return total
+
+    def __enter__(self) -> Proc:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
 
     def stop(self) -> None:
         self.proc.terminate()

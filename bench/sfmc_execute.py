@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import itertools
 import statistics
 import sys
@@ -531,10 +532,12 @@ def measure(quick: bool) -> dict:
     execute_path = f"/sfmc/{MID}/message/execute"
     out: dict = {"latency_seconds": latency_seconds, "rounds": rounds, **{d.name: {} for d in DEPLOYMENTS}}
 
-    bares = {name: bare_endpoint(protocol) for name, protocol in BARE_PROTOCOLS.items()}
-    bare = bares["bare"]
-    fake = Proc([PYTHON, str(Path(__file__).resolve()), "--fake-sfmc"])
-    try:
+    with contextlib.ExitStack() as started:  # each server is stopped, even when a later one fails to start
+        bares = {}
+        for name, protocol in BARE_PROTOCOLS.items():
+            bares[name] = started.enter_context(bare_endpoint(protocol))
+        bare = bares["bare"]
+        fake = started.enter_context(Proc([PYTHON, str(Path(__file__).resolve()), "--fake-sfmc"]))
         for proc in (*bares.values(), fake):
             proc.ready()
         for deployment in (d for d in DEPLOYMENTS if d.in_turns):
@@ -568,10 +571,6 @@ def measure(quick: bool) -> dict:
                     )
                 finally:
                     eng.stop()
-    finally:
-        fake.stop()
-        for proc in bares.values():
-            proc.stop()
     return out
 
 
