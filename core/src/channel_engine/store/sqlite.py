@@ -214,6 +214,23 @@ class SQLiteStore(Store):
     async def enqueue(
         self, messages: list[OutboundMessage], now: float, data: Sequence[DataEntry] = ()
     ) -> dict[str, str]:
+        handed = self._hand_over(messages, now, data)
+        if handed is None:
+            return {}
+        keyed, written = handed
+        answer = await written
+        if not keyed:
+            return {}
+        (stored,) = answer
+        # (It names only keys stored under another message's id: the others are this message's.)
+        return {key: stored.get(key, m.id) for m in messages for key in message_keys(m)}
+
+    def _hand_over(
+        self, messages: list[OutboundMessage], now: float, data: Sequence[DataEntry]
+    ) -> tuple[bool, asyncio.Future[Any]] | None:
+        """The messages' rows handed to the writer, whether any has a key, and the writer's answer to wait
+        for. Built here, not in `enqueue`, so the coroutine that waits holds no row (each carries its
+        message's JSON): the memory of the requests waiting on a commit is reused while still in cache."""
         rows = []  # the writer adds each one's ACCEPTED timeline line: less for the process that answers
         spaced = keyed = False
         for message in messages:
@@ -222,11 +239,10 @@ class SQLiteStore(Store):
             key, interval = speed_key(message)
             spaced = spaced or key is not None
             keyed = keyed or message.idempotency_key is not None or message.retry_key is not None
-            body = _encode(message)
             rows.append(
                 (
                     message.id,
-                    body,
+                    _encode(message),
                     message.channel,
                     message.destination,
                     message.host.name,
@@ -239,22 +255,18 @@ class SQLiteStore(Store):
                 )
             )
         if not rows:
-            return {}
+            return None
         puts = [_data_row(d.namespace, d.key, d.value, now, d.ttl) for d in data]
         # Handed over at once: the writer joins the waiting enqueues of many requests into one insert.
         if keyed:
-            (stored,) = await self.writer.submit_rows(_enqueue_keyed, [(rows, puts)])  # type: ignore[misc]
-            # (It names only keys stored under another message's id: the others are this message's.)
-            return {key: stored.get(key, m.id) for m in messages for key in message_keys(m)}
+            return True, self.writer.submit_rows(_enqueue_keyed, [(rows, puts)])  # type: ignore[arg-type]
         # Unspaced, each is due now: nothing depends on which ids are new; the primary key skips stored ones.
         insert: Callable[[sqlite3.Connection, list[Any]], Any] = (
             _enqueue_spaced if spaced else _INSERT_DUE_NOW
         )
         if puts:
-            await self.writer.submit_together([(insert, rows), (_put_data, puts)])
-        else:
-            await self.writer.submit_rows(insert, rows)
-        return {}
+            return False, self.writer.submit_together([(insert, rows), (_put_data, puts)])
+        return False, self.writer.submit_rows(insert, rows)
 
     async def claim(self, now: float, limit: int, lease: float) -> list[QueuedMessage]:
         if limit <= 0:

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from channel_engine import SUCCESS_STATUS, HostServices, MsgspecResponse, Problem
+from channel_engine import SUCCESS_STATUS, HostServices, MsgspecResponse, OutboundMessage, Problem
 from channel_engine.hosting import refuses
 
 from .config import BusinessUnit
@@ -74,6 +74,29 @@ def design_problems(unit: BusinessUnit, body: dict[str, Any]) -> list[str]:
     return problems
 
 
+async def message_for(request: Request, units: Units) -> tuple[str, OutboundMessage] | Response:
+    """An execute call's business unit (its MID) and the engine message for its contact, or the answer
+    that refuses the call (an unverified body) or the activity's configuration (200, `messageStatus`)."""
+    read = await verified_call(request, units)
+    if isinstance(read, Response):
+        return read
+    unit, body = read
+    try:
+        call = ExecuteCall.read(body)
+        account = call.arguments.get("account")
+        chosen = unit.account(account) if account else unit.account(None)
+        if account and chosen is None:
+            raise DesignError(
+                "account", f"business unit {unit.mid} has no Infobip account called {account!r}"
+            )
+        message = build_message(call, unit.mid, account_name(unit.mid, chosen.name) if chosen else None)
+    except DesignError as exc:
+        return answer(f"Error: {exc}")
+    if chosen is not None:
+        await units.use_account(unit.mid, chosen)
+    return unit.mid, message
+
+
 def activity_routes(services: HostServices, units: Units) -> list[Route]:
     async def config(request: Request) -> Response:
         mid = request.path_params["mid"]
@@ -92,30 +115,19 @@ def activity_routes(services: HostServices, units: Units) -> list[Route]:
         return JSONResponse({"success": True})
 
     async def execute(request: Request) -> Response:
-        read = await verified_call(request, units)
-        if isinstance(read, Response):
-            return read
-        unit, body = read
-        try:
-            call = ExecuteCall.read(body)
-            account = call.arguments.get("account")
-            chosen = unit.account(account) if account else unit.account(None)
-            if account and chosen is None:
-                raise DesignError(
-                    "account", f"business unit {unit.mid} has no Infobip account called {account!r}"
-                )
-            message = build_message(call, unit.mid, account_name(unit.mid, chosen.name) if chosen else None)
-        except DesignError as exc:
-            return answer(f"Error: {exc}")
-        if chosen is not None:
-            await units.use_account(unit.mid, chosen)
+        # Only the message outlives this step: the body, its claims and the call are freed before the
+        # store's round trip, so the memory of the requests waiting on it is reused while still in cache.
+        prepared = await message_for(request, units)
+        if isinstance(prepared, Response):
+            return prepared
+        mid, message = prepared
         problems = services.check(message)
         if refuses(problems):  # judged before anything is written: a refused contact costs no write
             return answer(message_status(problems))
         try:  # the message is not validated a second time
             (verdict,) = await services.submit([message], checked=[problems])
         except Exception as exc:  # the engine's own fault: 5xx, which Journey Builder retries
-            log.error("execute for business unit %s failed: %s: %s", unit.mid, type(exc).__name__, exc)
+            log.error("execute for business unit %s failed: %s: %s", mid, type(exc).__name__, exc)
             return JSONResponse({"error": "the engine could not store the message; it will be retried"}, 503)
         if not verdict.accepted:
             return answer(message_status(verdict.problems))
