@@ -21,7 +21,7 @@ from channel_engine.hosting import refuses
 
 from .config import BusinessUnit
 from .in_arguments import DesignError, ExecuteCall, build_message, unbound_placeholders
-from .journey_builder import LIFECYCLE, activity_config, customer_key, verified_call
+from .journey_builder import LIFECYCLE, activity_config, customer_key, verified_call, verified_execute
 from .units import Units, account_name
 
 log = logging.getLogger("channel_engine.sfmc")
@@ -77,12 +77,11 @@ def design_problems(unit: BusinessUnit, body: dict[str, Any]) -> list[str]:
 async def message_for(request: Request, units: Units) -> tuple[str, OutboundMessage] | Response:
     """An execute call's business unit (its MID) and the engine message for its contact, or the answer
     that refuses the call (an unverified body) or the activity's configuration (200, `messageStatus`)."""
-    read = await verified_call(request, units)
-    if isinstance(read, Response):
-        return read
-    unit, body = read
     try:
-        call = ExecuteCall.read(body)
+        read = await verified_execute(request, units)
+        if isinstance(read, Response):
+            return read
+        unit, call = read
         account = call.arguments.get("account")
         chosen = unit.account(account) if account else unit.account(None)
         if account and chosen is None:

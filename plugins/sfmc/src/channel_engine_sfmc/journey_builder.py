@@ -9,6 +9,7 @@ from starlette.responses import JSONResponse, Response
 
 from .bodies import Refused, read_body
 from .config import BusinessUnit
+from .in_arguments import ExecuteCall
 from .units import Units
 
 LIFECYCLE = ("save", "publish", "validate", "stop")
@@ -85,3 +86,13 @@ async def verified_call(request: Request, units: Units) -> tuple[BusinessUnit, d
         return unit, await read_body(request, unit)
     except Refused as exc:
         return JSONResponse({"error": exc.message}, status_code=exc.status)
+
+
+async def verified_execute(request: Request, units: Units) -> tuple[BusinessUnit, ExecuteCall] | Response:
+    """The business unit and the execute call it signed, or the answer that refuses the call. Raises
+    `DesignError` when `inArguments` is not an array of objects (the activity's configuration)."""
+    read = await verified_call(request, units)
+    if isinstance(read, Response):
+        return read
+    unit, body = read
+    return unit, ExecuteCall.read(body)

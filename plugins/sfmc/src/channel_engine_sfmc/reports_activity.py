@@ -21,7 +21,7 @@ from channel_engine import HostServices
 
 from .data_extensions import UNIFIED_URL_TRACKING, VIBER_URL_TRACKING
 from .in_arguments import HOST, DesignError, ExecuteCall
-from .journey_builder import LIFECYCLE, activity_config, customer_key, verified_call
+from .journey_builder import LIFECYCLE, activity_config, customer_key, verified_call, verified_execute
 from .sink import ROWS_NAMESPACE, row_key, stored_delivery_row
 from .units import Units
 
@@ -99,12 +99,11 @@ def reports_routes(services: HostServices, units: Units) -> list[Route]:
         return read if isinstance(read, Response) else JSONResponse({"success": True})
 
     async def execute(request: Request) -> Response:
-        read = await verified_call(request, units)
-        if isinstance(read, Response):
-            return read
-        unit, body = read
         try:
-            call = ExecuteCall.read(body)
+            read = await verified_execute(request, units)
+            if isinstance(read, Response):
+                return read
+            unit, call = read
             message_id = await bound_message_id(services, call, unit.mid)
         except DesignError as exc:
             return JSONResponse({"statusName": f"Error: {exc}"})
