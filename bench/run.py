@@ -313,9 +313,7 @@ def intake_ceiling(
             for server in servers.values():
                 server.stop()
     medians = {server: {c: statistics.median(xs) for c, xs in by_c.items()} for server, by_c in rates.items()}
-    out: dict[str, Any] = {
-        server: max(by_c.items(), key=lambda item: item[1]) for server, by_c in medians.items()
-    }
+    out: dict[str, Any] = {server: best_median(by_c) for server, by_c in medians.items()}
     out["ratio"] = out["engine"][1] / out["bare"][1]
     best = {server: max(max(xs) for xs in by_c.values()) for server, by_c in rates.items()}
     out["best_sample_ratio"] = best["engine"] / best["bare"]
@@ -379,6 +377,11 @@ def in_turns(
             latest = "  ".join(f"{name} {rates[name][c][-1]:>9,.0f}" for name in names)
             say(f"round {round_ + 1}, {c:>3} connections: {latest} req/s")
     return rates
+
+
+def best_median(medians: dict[int, float]) -> tuple[int, float]:
+    """A server's ceiling: the connection count whose median rate was the highest, and that rate."""
+    return max(medians.items(), key=lambda item: item[1])
 
 
 def spoken(counts: Iterable[int]) -> str:

@@ -66,6 +66,7 @@ from run import (
     PYTHON,
     Proc,
     bare_endpoint,
+    best_median,
     in_turns,
     message_states,
     spoken,
@@ -596,18 +597,18 @@ def report(r: dict) -> list[str]:
     rows = []
     # The goal is a share of the bare ceiling: the bare endpoint's best rate, whichever connection count
     # gave it (with 128 connections it serves fewer requests than with 16, and would flatter the engine).
-    bare_at, bare = max(r["bare"].items(), key=lambda item: item[1])
+    bare_at, bare = best_median(r["bare"])
     for deployment in DEPLOYMENTS:
         where = deployment.where
         rates = r[deployment.name]
         if deployment.in_turns:  # its own ceiling: the best of its medians
-            best_at = max(rates, key=rates.get)
+            best_at, best = best_median(rates)
             measured = [
                 (
                     f"ceiling (the best of {spoken(rates)} connections by the median of "
                     f"{r['rounds']} round{'s' * (r['rounds'] != 1)} in turns with the bare endpoint; "
                     f"here {best_at})",
-                    rates[best_at],
+                    best,
                 )
             ]
         else:
@@ -658,7 +659,7 @@ def report(r: dict) -> list[str]:
 def same_protocol_row(engine: float, bare_rates: dict[int, float]) -> str:
     """The intake process alone against the bare endpoint on the engine's own HTTP protocol: what the
     engine's work costs when the bare endpoint sends each answer in one go too."""
-    at, bare = max(bare_rates.items(), key=lambda item: item[1])
+    at, bare = best_median(bare_rates)
     print(
         f"sfmc execute, intake process alone, against the bare endpoint on the engine's HTTP protocol: "
         f"engine {engine:>7,.0f} req/s  that bare ceiling {bare:>9,.0f} req/s ({at} connections)  "
