@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import contextlib
 import json
 import os
 import re
@@ -138,8 +139,7 @@ async def intake(batch: int, connections: int, total_messages: int) -> dict:
     body = json.dumps({"messages": [message(i) for i in range(batch)]}).encode()
     requests = max(connections, total_messages // batch)
     out = {}
-    bare = bare_endpoint()
-    try:
+    with bare_endpoint() as bare:
         bare.ready()
         await run_load(
             bare.url + "/v1/messages",
@@ -154,20 +154,14 @@ async def intake(batch: int, connections: int, total_messages: int) -> dict:
             total=requests,
         )
         out["bare_requests"] = result.per_second
-    finally:
-        bare.stop()
-    with tempfile.TemporaryDirectory() as data:
-        eng = engine(data, roles="intake")
-        try:
-            eng.ready()
-            url = eng.url + "/v1/messages"
-            await run_load(url, build_request(url, body), connections=connections, total=min(200, requests))
-            result = await run_load(url, build_request(url, body), connections=connections, total=requests)
-            if set(result.statuses) != {202}:
-                raise RuntimeError(f"intake answered {result.statuses}")
-            out["engine_messages"] = result.per_second * batch
-        finally:
-            eng.stop()
+    with tempfile.TemporaryDirectory() as data, engine(data, roles="intake") as eng:
+        eng.ready()
+        url = eng.url + "/v1/messages"
+        await run_load(url, build_request(url, body), connections=connections, total=min(200, requests))
+        result = await run_load(url, build_request(url, body), connections=connections, total=requests)
+        if set(result.statuses) != {202}:
+            raise RuntimeError(f"intake answered {result.statuses}")
+        out["engine_messages"] = result.per_second * batch
     return out
 
 
@@ -181,13 +175,9 @@ def message_states(metrics_text: str) -> dict[str, int]:
 async def end_to_end(total: int, batch: int) -> dict:
     """Messages per second from the first POST until every message has its final delivery report, with the
     engine on embedded defaults (SQLite, in-process simulator) in one process."""
-    with tempfile.TemporaryDirectory() as data:
-        eng = engine(data)
-        try:
-            eng.ready()
-            return await deliver_all(eng.url, total, batch)
-        finally:
-            eng.stop()
+    with tempfile.TemporaryDirectory() as data, engine(data) as eng:
+        eng.ready()
+        return await deliver_all(eng.url, total, batch)
 
 
 async def deliver_all(url: str, total: int, batch: int) -> dict:
@@ -279,39 +269,37 @@ def intake_ceiling(
     either server's best by a third. With few connections the engine is bound by latency, not by
     work: every answer waits for its commit's fsync."""
     body = json.dumps(message(0)).encode()
-    with tempfile.TemporaryDirectory() as data:
-        servers = {name: bare_endpoint(protocol) for name, protocol in BARE_PROTOCOLS.items()}
-        servers["engine"] = engine(data, "intake")
-        try:
-            requests = {}
-            for name, server in servers.items():
-                server.ready()
-                url = server.url + "/v1/messages"
-                requests[name] = (url, build_request(url, body))
-                asyncio.run(run_load(url, requests[name][1], connections=max(connections), total=warm_up))
+    # The temporary directory outlives the servers; each server is stopped, even when a later one fails to
+    # start.
+    with tempfile.TemporaryDirectory() as data, contextlib.ExitStack() as started:
+        servers = {
+            name: started.enter_context(bare_endpoint(protocol)) for name, protocol in BARE_PROTOCOLS.items()
+        }
+        servers["engine"] = started.enter_context(engine(data, "intake"))
+        requests = {}
+        for name, server in servers.items():
+            server.ready()
+            url = server.url + "/v1/messages"
+            requests[name] = (url, build_request(url, body))
+            asyncio.run(run_load(url, requests[name][1], connections=max(connections), total=warm_up))
 
-            def warm_burst() -> int:
-                url, request = requests["engine"]
-                asyncio.run(run_load(url, request, connections=max(connections), total=warm_up))
-                return warm_up
+        def warm_burst() -> int:
+            url, request = requests["engine"]
+            asyncio.run(run_load(url, request, connections=max(connections), total=warm_up))
+            return warm_up
 
-            warm_until_steady(
-                servers["engine"], warm_burst, most=WARM_MOST, say=lambda line: print("intake " + line)
-            )
+        warm_until_steady(
+            servers["engine"], warm_burst, most=WARM_MOST, say=lambda line: print("intake " + line)
+        )
 
-            def burst(name: str, c: int) -> float:
-                url, request = requests[name]
-                result = asyncio.run(run_load(url, request, connections=c, total=total))
-                if name == "engine" and set(result.statuses) != {202}:
-                    raise RuntimeError(f"intake answered {result.statuses}")
-                return result.per_second
+        def burst(name: str, c: int) -> float:
+            url, request = requests[name]
+            result = asyncio.run(run_load(url, request, connections=c, total=total))
+            if name == "engine" and set(result.statuses) != {202}:
+                raise RuntimeError(f"intake answered {result.statuses}")
+            return result.per_second
 
-            rates = in_turns(
-                burst, tuple(servers), connections, rounds, say=lambda line: print("intake " + line)
-            )
-        finally:
-            for server in servers.values():
-                server.stop()
+        rates = in_turns(burst, tuple(servers), connections, rounds, say=lambda line: print("intake " + line))
     medians = {server: {c: statistics.median(xs) for c, xs in by_c.items()} for server, by_c in rates.items()}
     out: dict[str, Any] = {server: best_median(by_c) for server, by_c in medians.items()}
     out["ratio"] = out["engine"][1] / out["bare"][1]
