@@ -37,7 +37,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import PYTHON, ROOT, Proc, write_rows
+from run import Proc, bare_command, write_rows
 from sfmc_execute import GOAL_RATIO, MID, SfmcEngine, Signed, burst, run_async
 
 ROW_PREFIX = "| instructions per request"
@@ -118,8 +118,7 @@ def measure(requests: int, warm: int) -> dict[str, dict[str, float]]:
     results = {}
     with tempfile.TemporaryDirectory() as scratch:
         out = Path(scratch) / "bare.callgrind"
-        bare = Proc([*under_callgrind(out), PYTHON, str(ROOT / "bench" / "bare_app.py")])
-        try:
+        with Proc([*under_callgrind(out), *bare_command()]) as bare:
             bare.ready(PATIENCE)
             print(
                 f"bare endpoint under callgrind: {warm:,} to warm up, then {requests:,} counted", flush=True
@@ -127,8 +126,6 @@ def measure(requests: int, warm: int) -> dict[str, dict[str, float]]:
             results["bare"] = counted(
                 bare, "/v1/messages", signed.take(warm + requests), warm, engine=False, out=out
             )
-        finally:
-            bare.stop()
         out = Path(scratch) / "engine.callgrind"
         # Its SFMC credentials are never used: nothing is sent, so no report row is written back.
         engine = SfmcEngine("http://127.0.0.1:9/", ("intake",), wrap=under_callgrind(out), patience=PATIENCE)

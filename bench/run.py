@@ -115,9 +115,14 @@ class Proc:
 BARE_PROTOCOLS = {"bare": "uvicorn", "bare_engine_protocol": "engine"}
 
 
+def bare_command(protocol: str = "uvicorn") -> list[str]:
+    """The command that serves bench/bare_app.py on uvicorn's own HTTP protocol, or on the engine's
+    ("engine")."""
+    return [PYTHON, str(ROOT / "bench" / "bare_app.py"), "--protocol", protocol]
+
+
 def bare_endpoint(protocol: str = "uvicorn") -> Proc:
-    """bench/bare_app.py on uvicorn's own HTTP protocol, or on the engine's ("engine")."""
-    return Proc([PYTHON, str(ROOT / "bench" / "bare_app.py"), "--protocol", protocol])
+    return Proc(bare_command(protocol))
 
 
 def engine(
